@@ -1,0 +1,48 @@
+"""The data scientists' view of purchase counts."""
+
+
+from dagster import AssetKey, MaterializeResult, asset
+
+from shopping_assets.metadata import column_schema, markdown_table
+from shopping_assets.resources.warehouse import Warehouse
+
+PURCHASE_COUNTS_COLUMNS = (
+    ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
+    ("LOYALTY_SCORE", "NUMBER", "the customer's loyalty score, 1-10"),
+    ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
+    ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
+    ("PURCHASE_COUNT", "NUMBER", "basket lines of this product bought by this customer (twice in a basket counts 2)"),
+)
+
+
+@asset(
+    deps=[AssetKey("transaction_items"), AssetKey("raw_customers"), AssetKey("raw_products")],
+    group_name="mart",
+    kinds={"snowflake", "view"},
+    description=(
+        "MART.PURCHASE_COUNTS: one row per (customer, product) the customer bought, with how many "
+        "basket lines of it they bought over all loaded months."
+    ),
+    metadata={"dagster/column_schema": column_schema(PURCHASE_COUNTS_COLUMNS)},
+)
+def purchase_counts(warehouse: Warehouse) -> MaterializeResult:
+    view = warehouse.table("MART", "PURCHASE_COUNTS")
+    with warehouse.session() as session:
+        session.run("mart/purchase_counts")
+        rows, customers, products, lines = session.query(
+            f"SELECT COUNT(*), COUNT(DISTINCT CUSTOMER_ID), COUNT(DISTINCT PRODUCT_ID), SUM(PURCHASE_COUNT) FROM {view}"
+        )[0]
+        preview = session.query(f"SELECT * FROM {view} ORDER BY PURCHASE_COUNT DESC, CUSTOMER_ID, PRODUCT_ID LIMIT 10")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": int(rows),
+            "customers": int(customers),
+            "products": int(products),
+            "basket lines counted": int(lines or 0),
+            "view": view,
+            "preview": markdown_table([c[0] for c in PURCHASE_COUNTS_COLUMNS], preview),
+        }
+    )
+
+
+ASSETS = [purchase_counts]

@@ -1,0 +1,109 @@
+"""Customers and products: small reference tables, reloaded whole on every run.
+
+Both follow the same three steps (input file -> S3 object -> RAW table), so one
+factory builds them from a description of the table.
+"""
+
+
+from dataclasses import dataclass
+
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+
+from shopping_assets.metadata import markdown_table
+from shopping_assets.resources.input_data import InputData
+from shopping_assets.resources.lake import Lake
+from shopping_assets.resources.warehouse import Warehouse
+
+REFERENCE_FOLDER = "reference/"
+
+
+@dataclass(frozen=True)
+class ReferenceTable:
+    name: str  # customers, products
+    columns: tuple[str, ...]  # the CSV's columns, in order
+    description: str
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def key(self) -> str:
+        return f"{REFERENCE_FOLDER}{self.file_name}"
+
+    @property
+    def table(self) -> str:
+        return self.name.upper()
+
+
+CUSTOMERS = ReferenceTable("customers", ("customer_id", "loyalty_score"), "customers and their loyalty score (1-10)")
+PRODUCTS = ReferenceTable(
+    "products",
+    ("product_id", "product_description", "product_category"),
+    "products with their description and category",
+)
+
+
+def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
+    @asset(
+        name=f"{ref.name}_file",
+        group_name="inputs",
+        kinds={"csv"},
+        description=f"`{ref.file_name}` in the input folder: {ref.description}.",
+    )
+    def input_file(input_data: InputData) -> MaterializeResult:
+        path = input_data.reference_file(ref.file_name)
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            rows = max(sum(1 for _ in handle) - 1, 0)
+        return MaterializeResult(
+            metadata={
+                "path": MetadataValue.path(str(path)),
+                "bytes": path.stat().st_size,
+                "dagster/row_count": rows,
+            }
+        )
+
+    @asset(
+        name=f"{ref.name}_object",
+        deps=[input_file],
+        group_name="landing",
+        kinds={"s3"},
+        description=f"`{ref.file_name}` in the input bucket, where Snowflake's stage reads it.",
+    )
+    def s3_object(input_data: InputData, lake: Lake) -> MaterializeResult:
+        path = input_data.existing_file(ref.file_name)
+        result = lake.mirror({ref.key: path}, ref.key)
+        return MaterializeResult(metadata={"uri": MetadataValue.url(lake.uri(ref.key)), "bytes": result["bytes"]})
+
+    @asset(
+        name=f"raw_{ref.name}",
+        deps=[s3_object],
+        group_name="raw",
+        kinds={"snowflake"},
+        description=f"RAW.{ref.table}: {ref.description}, as text, replaced whole on every load.",
+    )
+    def raw_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+        names = {"table": ref.table, "columns": ", ".join(ref.columns)}
+        with warehouse.session() as session:
+            session.run("raw/reference_stage", names)
+            session.run("raw/reference_copy", names, files=[ref.key])
+            with session.transaction():
+                loaded = session.run("raw/reference_replace", names, source_file=ref.key).rowcount
+            preview = session.query(
+                f"SELECT {', '.join(ref.columns)} FROM {warehouse.table('RAW', ref.table)} "
+                f"ORDER BY {ref.columns[0]} LIMIT 10"
+            )
+        context.log.info(f"RAW.{ref.table}: {loaded} rows from {ref.key}")
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": loaded,
+                "table": warehouse.table("RAW", ref.table),
+                "source": MetadataValue.url(f"{warehouse.stage_url}{ref.key}"),
+                "preview": markdown_table(ref.columns, preview),
+            }
+        )
+
+    return [input_file, s3_object, raw_table]
+
+
+ASSETS = [*reference_assets(CUSTOMERS), *reference_assets(PRODUCTS)]

@@ -1,0 +1,204 @@
+"""shopping-pipeline: generate data, run the chain, export, and manage the embedded services."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from shopping_assets.embedded import services
+from shopping_assets.errors import UserFacingError
+from shopping_assets.settings import Settings, SettingsError
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def _dagster_home(settings: Settings) -> None:
+    # Runs made by the CLI land in the same instance the UI shows.
+    if not os.environ.get("DAGSTER_HOME"):
+        home = settings.home / "dagster"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+
+
+@contextmanager
+def _services_up(settings: Settings):
+    """The embedded services for the duration of a command; stopped after only if started here."""
+    started = services.start(settings) if settings.local else []
+    try:
+        yield
+    finally:
+        if started:
+            services.stop(settings)
+
+
+def _months_to_run(settings: Settings, input_data, months: int, end: date) -> list[str]:
+    from data_generator import months_between
+
+    from shopping_assets.partitions import MONTHLY
+
+    if input_data.generate:
+        first = date(end.year, end.month, 1)
+        for _ in range(months - 1):
+            first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+        keys = [m.isoformat() for m in months_between(first, end)]
+    else:
+        input_data.check_layout()
+        keys = input_data.months()
+    valid = set(MONTHLY.get_partition_keys())
+    outside = [key for key in keys if key not in valid]
+    if outside:
+        raise SettingsError(
+            f"months {outside[0][:7]}..{outside[-1][:7]} are outside the partitions "
+            f"({settings.first_month} to this month); set SHOPPING_FIRST_MONTH=YYYY-MM to cover them"
+        )
+    return keys
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from shopping_assets.definitions import build_definitions
+    from shopping_assets.export import export_table
+    from shopping_assets.resources import input_data_from_env
+
+    settings = Settings.from_env()
+    _dagster_home(settings)
+    input_data = input_data_from_env(settings)
+    if args.input_dir:
+        input_data = input_data.model_copy(update={"input_dir": str(Path(args.input_dir).resolve()), "generate": False})
+    end = date.fromisoformat(args.end) if args.end else date.today()
+    input_data = input_data.model_copy(update={"end_date": end.isoformat()})
+    started_at = time.monotonic()
+    months = _months_to_run(settings, input_data, args.months, end)
+    with _services_up(settings):
+        defs = build_definitions(settings, input_data)
+        instance = DagsterInstance.get()
+        run = lambda job, key=None: _execute(defs, job, instance, key)  # noqa: E731
+        run("reference_job")
+        print(f"{'month':<8} {'files':>6} {'lines':>10} {'basket lines':>13}")
+        for key in months:
+            meta = run("transactions_job", key)
+            print(
+                f"{key[:7]:<8} {meta['raw_transaction_lines']['files']:>6} "
+                f"{meta['raw_transaction_lines']['dagster/row_count']:>10} "
+                f"{meta['transaction_items']['dagster/row_count']:>13}"
+            )
+        view = run("publish_job")["purchase_counts"]
+        out = Path(args.export) if args.export else settings.output_dir / "purchase_counts.csv"
+        rows = export_table(defs.resources["warehouse"], "purchase_counts", out)
+    print(
+        f"purchase_counts: {rows} rows, {view['customers']} customers, {view['products']} products, "
+        f"{len(months)} months -> {out} in {time.monotonic() - started_at:.1f} s"
+    )
+    return 0
+
+
+def _execute(defs, job_name: str, instance, partition_key: str | None = None) -> dict[str, dict]:
+    """Run a job in this process; return each asset's materialisation metadata (plain values)."""
+    result = defs.get_job_def(job_name).execute_in_process(instance=instance, partition_key=partition_key)
+    metadata = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
+    return metadata
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from shopping_assets.export import export_table
+    from shopping_assets.resources import build_resources
+
+    settings = Settings.from_env()
+    services.require(settings)
+    rows = export_table(build_resources(settings)["warehouse"], args.table, Path(args.out))
+    print(f"{args.table}: {rows} rows -> {args.out}")
+    return 0
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.action == "start":
+        started = services.start(settings)
+        print(f"started: {', '.join(started) or 'nothing (already running)'}")
+    elif args.action == "stop":
+        stopped = services.stop(settings)
+        print(f"stopped: {', '.join(stopped) or 'nothing (not running)'}")
+    for name, state in services.status(settings).items():
+        print(f"{name:<10} {state}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    _dagster_home(settings)
+    with _services_up(settings):
+        print(f"Dagster UI: http://127.0.0.1:{args.port}", flush=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port), "-w", "workspace.yaml"],
+            cwd=PROJECT_DIR,
+            # Restore default handlers, which a non-interactive parent may have set to ignore.
+            preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)],
+        )
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            return process.wait()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from data_generator.cli import run_from_args
+
+    run_from_args(args)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from data_generator.cli import add_arguments
+
+    root = argparse.ArgumentParser(prog="shopping-pipeline", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write input data in the starter layout")
+    add_arguments(generate)
+    generate.set_defaults(handler=cmd_generate)
+
+    run = commands.add_parser("run", help="materialise every asset for every month, then export the view")
+    run.add_argument("--input-dir", help="ingest this starter-layout folder instead of generating data")
+    run.add_argument("--months", type=int, default=6, help="months of generated data, ending --end (default 6)")
+    run.add_argument("--end", help="last day of generated data, YYYY-MM-DD (default today)")
+    run.add_argument("--export", help="where to write the view (default output_data/purchase_counts.csv)")
+    run.set_defaults(handler=cmd_run)
+
+    export = commands.add_parser("export", help="write a table or view to CSV (or Parquet by extension)")
+    export.add_argument("--out", required=True)
+    export.add_argument("--table", default="purchase_counts")
+    export.set_defaults(handler=cmd_export)
+
+    service = commands.add_parser("services", help="the embedded S3 server and Snowflake emulator")
+    service.add_argument("action", choices=["start", "stop", "status"])
+    service.set_defaults(handler=cmd_services)
+
+    dev = commands.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the embedded services up")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(handler=cmd_dev)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserFacingError as error:
+        print(f"shopping-pipeline: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The embedded S3-compatible server: moto, on 127.0.0.1, with its objects kept on disk.
+
+moto holds objects in memory only. So that data survives a restart, this process
+restores the bucket contents from `--state` when it starts and writes them back
+when it is told to stop (SIGTERM or SIGINT). Both directions go through the S3 API
+itself, so nothing here depends on moto's internals.
+
+Run as: python -m shopping_assets.embedded.s3_server --port 9571 --state DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+# Real credentials are never used here; moto accepts any pair.
+_LOCAL_CREDENTIALS = {"aws_access_key_id": "embedded", "aws_secret_access_key": "embedded"}
+
+
+def _client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 3}),
+        **_LOCAL_CREDENTIALS,
+    )
+
+
+def restore(client, state: Path) -> int:
+    """Recreate every bucket and object found under `state/<bucket>/<key>`."""
+    count = 0
+    if not state.is_dir():
+        return count
+    for bucket_dir in sorted(p for p in state.iterdir() if p.is_dir()):
+        client.create_bucket(Bucket=bucket_dir.name)
+        for path in sorted(p for p in bucket_dir.rglob("*") if p.is_file()):
+            client.upload_file(str(path), bucket_dir.name, path.relative_to(bucket_dir).as_posix())
+            count += 1
+    return count
+
+
+def snapshot(client, state: Path) -> int:
+    """Write every object to a fresh copy of `state`, then swap it in whole."""
+    fresh = state.with_name(state.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    count = 0
+    for bucket in client.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        (fresh / name).mkdir()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                target = fresh / name / obj["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                client.download_file(name, obj["Key"], str(target))
+                count += 1
+    old = state.with_name(state.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if state.exists():
+        state.rename(old)
+    fresh.rename(state)
+    shutil.rmtree(old, ignore_errors=True)
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    client = _client(f"http://127.0.0.1:{args.port}")
+    restored = restore(client, args.state)
+    print(f"s3 server ready on 127.0.0.1:{args.port} ({restored} objects restored)", flush=True)
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    saved = snapshot(client, args.state)
+    server.stop()
+    print(f"s3 server stopped ({saved} objects saved)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Start, stop and inspect the embedded S3 server and Snowflake emulator.
+
+Each runs as its own process on 127.0.0.1, detached from the caller's session so
+that `shopping-pipeline services start` returns while they keep running. Their pid
+files and logs live under `$SHOPPING_HOME/run` and `$SHOPPING_HOME/logs`; their data
+under `$SHOPPING_HOME/state`, so it survives a stop and start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopping_assets.errors import UserFacingError
+from shopping_assets.settings import Settings
+
+
+class ServiceError(UserFacingError, RuntimeError):
+    """An embedded service could not be started or reached; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    command: tuple[str, ...]
+    home: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+            return None
+        return pid
+
+    def listening(self) -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def ready(self) -> bool:
+        """Listening, and past its start-up work (the S3 server restores objects first)."""
+        if not self.listening():
+            return False
+        try:
+            return "ready on" in self.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return False
+
+
+def services(settings: Settings) -> list[Service]:
+    python = sys.executable
+    state = settings.state_dir
+    return [
+        Service(
+            "s3",
+            settings.s3_port,
+            (python, "-m", "shopping_assets.embedded.s3_server", "--port", str(settings.s3_port), "--state", str(state / "s3")),
+            settings.home,
+        ),
+        Service(
+            "snowflake",
+            settings.snowflake_port,
+            (
+                python, "-m", "shopping_assets.embedded.snowflake_server",
+                "--port", str(settings.snowflake_port),
+                "--state", str(state / "snowflake"),
+                "--s3-endpoint", f"http://127.0.0.1:{settings.s3_port}",
+            ),
+            settings.home,
+        ),
+    ]  # fmt: skip
+
+
+def _spawn(service: Service) -> None:
+    service.pid_file.parent.mkdir(parents=True, exist_ok=True)
+    service.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(service.log_file, "w") as log:
+        process = subprocess.Popen(
+            service.command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            # A launcher started from a non-interactive shell may pass SIG_IGN on to
+            # its children; the servers install their own handlers anyway.
+            restore_signals=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    service.pid_file.write_text(str(process.pid))
+
+
+def start(settings: Settings, timeout: float = 60.0) -> list[str]:
+    """Start whatever is not running yet; return the names of the services started."""
+    if not settings.local:
+        raise ServiceError("SHOPPING_DEPLOYMENT=prod uses AWS and Snowflake; there are no embedded services to start")
+    started = []
+    for service in services(settings):
+        if service.pid() and service.listening():
+            continue
+        if service.listening():
+            raise ServiceError(
+                f"port {service.port} on 127.0.0.1 is taken by another program; "
+                f"set SHOPPING_{service.name.upper()}_PORT to a free port"
+            )
+        _spawn(service)
+        started.append(service.name)
+        deadline = time.monotonic() + timeout
+        while not service.ready():
+            if service.pid() is None:
+                raise ServiceError(f"embedded {service.name} server exited on start; see {service.log_file}")
+            if time.monotonic() > deadline:
+                raise ServiceError(f"embedded {service.name} server not ready at {service.url} after {timeout:.0f} s")
+            time.sleep(0.1)
+    return started
+
+
+def stop(settings: Settings, timeout: float = 60.0) -> list[str]:
+    """Stop the services in reverse order, letting each save its state; return those stopped."""
+    stopped = []
+    for service in reversed(services(settings)):
+        pid = service.pid()
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while service.pid() is not None and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+        if service.pid() is not None:
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        service.pid_file.unlink(missing_ok=True)
+        stopped.append(service.name)
+    return stopped
+
+
+def _reap(pid: int) -> None:
+    # A child of this process stays a zombie (and "alive" to kill 0) until waited for.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def status(settings: Settings) -> dict[str, str]:
+    return {
+        service.name: (
+            f"running at {service.url} (pid {service.pid()})" if service.pid() and service.listening()
+            else "stopped"
+        )
+        for service in services(settings)
+    }  # fmt: skip
+
+
+def require(settings: Settings) -> None:
+    """Fail with a clear message when a local run finds the services down."""
+    if not settings.local:
+        return
+    for service in services(settings):
+        if not service.listening():
+            raise ServiceError(
+                f"embedded {service.name} server is not reachable at {service.url}; "
+                "start it with `shopping-pipeline services start` (or `make dev`)"
+            )

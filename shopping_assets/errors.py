@@ -1,0 +1,5 @@
+"""Errors whose message is the whole story for the user: the CLI prints them without a traceback."""
+
+
+class UserFacingError(Exception):
+    """Bad configuration, a missing input, a service that is down: the message names what and where."""

@@ -1,0 +1,50 @@
+"""Resources, chosen per deployment from environment variables (see settings.py)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dagster_aws.s3 import S3Resource
+
+from shopping_assets.resources.input_data import InputData
+from shopping_assets.resources.lake import Lake
+from shopping_assets.resources.snowflake import snowflake_resource
+from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.settings import Settings
+
+
+def input_data_from_env(settings: Settings) -> InputData:
+    generate = os.environ.get("SHOPPING_GENERATE", "true" if settings.local else "false").strip().lower()
+    return InputData(
+        input_dir=str(settings.input_dir),
+        generate=generate in {"1", "true", "yes"},
+        customers=int(os.environ.get("SHOPPING_CUSTOMERS", "137")),
+        seed=int(os.environ.get("SHOPPING_SEED", "42")),
+    )
+
+
+def build_resources(settings: Settings, input_data: InputData | None = None) -> dict[str, Any]:
+    if settings.local:
+        # The embedded server takes any key pair; these are not secrets.
+        s3 = S3Resource(
+            endpoint_url=settings.s3_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="embedded",
+            aws_secret_access_key="embedded",
+        )
+    else:
+        # Credentials come from boto3's own chain (environment, profile or instance role).
+        s3 = S3Resource(region_name=settings.region)
+    snowflake = snowflake_resource(settings)
+    return {
+        "input_data": input_data or input_data_from_env(settings),
+        "lake": Lake(s3=s3, bucket=settings.bucket, prefix=settings.prefix, create_bucket=settings.local),
+        "warehouse": Warehouse(
+            snowflake=snowflake,
+            database=settings.database,
+            stage_url=settings.stage_url,
+            storage_integration=settings.storage_integration,
+            emulator=settings.local,
+        ),
+    }

@@ -1,0 +1,57 @@
+"""The input bucket: where the pipeline's files land before Snowflake reads them."""
+
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from dagster import ConfigurableResource, ResourceDependency
+from dagster_aws.s3 import S3Resource
+
+
+class Lake(ConfigurableResource):
+    s3: ResourceDependency[S3Resource]
+    bucket: str
+    prefix: str = ""
+    # The embedded server starts empty; in production bootstrap owns the bucket.
+    create_bucket: bool = False
+
+    def client(self):
+        client = self.s3.get_client()
+        if self.create_bucket:
+            existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+            if self.bucket not in existing:
+                client.create_bucket(Bucket=self.bucket)
+        return client
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def list_keys(self, client, folder: str) -> dict[str, int]:
+        """Stage-relative keys under `folder`, with their sizes."""
+        found = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + folder):
+            for obj in page.get("Contents", []):
+                found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+        return found
+
+    def mirror(self, files: Mapping[str, Path], folder: str) -> dict[str, int]:
+        """Make `folder` hold exactly `files` (stage-relative key -> local path).
+
+        Uploads every file and deletes keys under `folder` that no longer have one,
+        so rerunning with the same inputs always leaves the same objects.
+        Returns {"uploaded": n, "deleted": n, "bytes": n}.
+        """
+        if any(not key.startswith(folder) for key in files):
+            raise ValueError(f"every key must be under {folder!r}")
+        client = self.client()
+        size = 0
+        for key, path in sorted(files.items()):
+            client.upload_file(str(path), self.bucket, self.prefix + key)
+            size += path.stat().st_size
+        stale = sorted(set(self.list_keys(client, folder)) - set(files))
+        for start in range(0, len(stale), 1000):
+            chunk = stale[start : start + 1000]
+            client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": self.prefix + k} for k in chunk], "Quiet": True}
+            )
+        return {"uploaded": len(files), "deleted": len(stale), "bytes": size}

@@ -1,0 +1,46 @@
+"""The project's SQL: Snowflake statements in `sql/*.sql`, rendered for execution.
+
+Two kinds of placeholder, never mixed up:
+- `{database}`, `{table}`, ... are identifiers, substituted here only from values
+  that passed `settings.identifier` (configuration) or are constants in code;
+- `%(name)s` are values, bound by the Snowflake connector at execution.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+from shopping_assets.settings import identifier
+
+SQL_DIR = Path(os.environ.get("SHOPPING_SQL_DIR", Path(__file__).resolve().parents[1] / "sql"))
+
+_COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
+_STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def statements(name: str) -> tuple[str, ...]:
+    """The statements of `sql/<name>.sql`, comments removed."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    text = _COMMENT.sub("", path.read_text())
+    return tuple(s.strip() for s in _STATEMENT_END.split(text) if s.strip())
+
+
+def render(name: str, identifiers: dict[str, str]) -> list[str]:
+    """Statements with identifier placeholders filled; every one must be a safe name."""
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in identifiers:
+            raise KeyError(f"sql/{name}.sql needs identifier {{{key}}}")
+        value = identifiers[key]
+        # column lists are comma-separated identifiers; each one is checked
+        return ", ".join(identifier(part.strip(), key) for part in value.split(","))
+
+    return [_PLACEHOLDER.sub(substitute, statement) for statement in statements(name)]

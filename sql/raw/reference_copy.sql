@@ -1,0 +1,7 @@
+-- FORCE: a reload must load the file again even though load history has seen it.
+-- A malformed file (wrong column count, bad encoding) aborts with its name and line.
+COPY INTO {table}_LOAD ({columns})
+FROM @{database}.RAW.INPUT_STAGE
+FILES = (%(files)s)
+FILE_FORMAT = (FORMAT_NAME = '{database}.RAW.CSV_FORMAT')
+FORCE = TRUE;

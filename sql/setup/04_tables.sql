@@ -1,0 +1,37 @@
+-- Reference tables are replaced whole on every load; columns stay text here.
+CREATE TABLE IF NOT EXISTS {database}.RAW.CUSTOMERS (
+    CUSTOMER_ID VARCHAR,
+    LOYALTY_SCORE VARCHAR,
+    SOURCE_FILE VARCHAR,
+    LOADED_AT TIMESTAMP_NTZ
+);
+
+CREATE TABLE IF NOT EXISTS {database}.RAW.PRODUCTS (
+    PRODUCT_ID VARCHAR,
+    PRODUCT_DESCRIPTION VARCHAR,
+    PRODUCT_CATEGORY VARCHAR,
+    SOURCE_FILE VARCHAR,
+    LOADED_AT TIMESTAMP_NTZ
+);
+
+-- One row per input line. PARTITION_MONTH is the month of the folder the line
+-- came from (the Dagster partition), so a partition reload touches only its rows.
+CREATE TABLE IF NOT EXISTS {database}.RAW.TRANSACTION_LINES (
+    PARTITION_MONTH DATE NOT NULL,
+    SOURCE_FILE VARCHAR NOT NULL,
+    LINE_NUMBER NUMBER(38, 0) NOT NULL,
+    LINE VARCHAR,
+    LOADED_AT TIMESTAMP_NTZ
+);
+
+-- One row per basket line of a well-formed transaction.
+CREATE TABLE IF NOT EXISTS {database}.STAGING.TRANSACTION_ITEMS (
+    PARTITION_MONTH DATE NOT NULL,
+    SOURCE_FILE VARCHAR NOT NULL,
+    LINE_NUMBER NUMBER(38, 0) NOT NULL,
+    ITEM_INDEX NUMBER(38, 0) NOT NULL,
+    CUSTOMER_ID VARCHAR,
+    PRODUCT_ID VARCHAR,
+    PRICE NUMBER(38, 0),
+    PURCHASED_AT TIMESTAMP_NTZ
+);
