@@ -67,30 +67,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from shopping_assets.definitions import build_definitions
     from shopping_assets.export import export_table
     from shopping_assets.resources import input_data_from_env
+    from shopping_assets.runner import materialise_all
 
     settings = Settings.from_env()
     _dagster_home(settings)
-    input_data = input_data_from_env(settings)
-    if args.input_dir:
-        input_data = input_data.model_copy(update={"input_dir": str(Path(args.input_dir).resolve()), "generate": False})
     end = date.fromisoformat(args.end) if args.end else date.today()
-    input_data = input_data.model_copy(update={"end_date": end.isoformat()})
+    overrides = {"input_dir": str(Path(args.input_dir).resolve()), "generate": False} if args.input_dir else {}
+    input_data = input_data_from_env(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
     months = _months_to_run(settings, input_data, args.months, end)
     with _services_up(settings):
         defs = build_definitions(settings, input_data)
-        instance = DagsterInstance.get()
-        run = lambda job, key=None: _execute(defs, job, instance, key)  # noqa: E731
-        run("reference_job")
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'basket lines':>13}")
-        for key in months:
-            meta = run("transactions_job", key)
-            print(
-                f"{key[:7]:<8} {meta['raw_transaction_lines']['files']:>6} "
-                f"{meta['raw_transaction_lines']['dagster/row_count']:>10} "
-                f"{meta['transaction_items']['dagster/row_count']:>13}"
-            )
-        view = run("publish_job")["purchase_counts"]
+        view = materialise_all(defs, DagsterInstance.get(), months, on_month=_print_month)
         out = Path(args.export) if args.export else settings.output_dir / "purchase_counts.csv"
         rows = export_table(defs.resources["warehouse"], "purchase_counts", out)
     print(
@@ -100,14 +89,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(defs, job_name: str, instance, partition_key: str | None = None) -> dict[str, dict]:
-    """Run a job in this process; return each asset's materialisation metadata (plain values)."""
-    result = defs.get_job_def(job_name).execute_in_process(instance=instance, partition_key=partition_key)
-    metadata = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
-    return metadata
+def _print_month(key: str, metadata: dict[str, dict]) -> None:
+    raw, items = metadata["raw_transaction_lines"], metadata["transaction_items"]
+    print(f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/row_count']:>10} {items['dagster/row_count']:>13}", flush=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -5,6 +5,11 @@ as it is. Where it cannot, the production statement stays in `sql/<name>.sql`
 and its stand-in lives in `sql/emulator/<file>.sql`, listed here with the reason.
 Tests parse every production statement with sqlglot's Snowflake dialect and run
 every stand-in on the emulator.
+
+Known emulator differences that need no stand-in, because nothing depends on them:
+- FLATTEN's INDEX is a row_number() over the unnested rows, not always the
+  position in the array, so STAGING.TRANSACTION_ITEMS.ITEM_INDEX may differ from
+  Snowflake's on the emulator; counts and every other column are the same.
 """
 
 from __future__ import annotations
@@ -22,6 +27,23 @@ SUBSTITUTES: dict[str, tuple[str, str]] = {
         "COPY with a transformation (METADATA$FILENAME, METADATA$FILE_ROW_NUMBER) is not supported",
     ),
 }
+
+
+# Installed into the emulator's DuckDB when it starts (DuckDB SQL, not Snowflake's):
+# each file's lines with their 1-based numbers. Positions come from the list
+# index itself; FLATTEN's INDEX cannot be trusted for this (see above).
+EMULATOR_MACROS = """
+CREATE OR REPLACE MACRO memory.main.shopping_file_lines(urls) AS TABLE
+SELECT filename AS source_file, line_number, parts[line_number] AS line
+FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(urls)) AS f,
+    generate_series(1, len(parts)) AS g(line_number)
+WHERE line_number < len(parts) OR parts[line_number] <> ''
+"""
+
+
+def install(duck_conn) -> None:
+    """Called by the emulator's launcher on its shared DuckDB connection."""
+    duck_conn.execute(EMULATOR_MACROS)
 
 
 def statement_for(name: str, emulator: bool) -> str:

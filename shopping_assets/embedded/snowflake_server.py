@@ -1,14 +1,15 @@
 """The embedded Snowflake emulator: fakesnow's HTTP server on 127.0.0.1.
 
-Two things differ from `fakesnow -s`:
+Four things differ from `fakesnow -s`:
 - every session shares one FakeSnow whose databases live in files under `--state`,
   so tables survive a restart (fakesnow's own FAKESNOW_DB_PATH session parameter
   gives each session an exclusive database, which concurrent runs cannot share);
 - `s3://` reads go to the embedded S3 server (see s3_filesystem.py), so COPY INTO
   from the external stage works offline exactly as the pipeline issues it.
+- the project's emulator macros are installed (see emulator_gaps.py);
 - a statement the emulator cannot run fails at once with its message, where
   fakesnow answers HTTP 500 and the connector would retry it for minutes.
-All three reach into fakesnow's module state, which is why fakesnow is pinned exactly.
+All of it reaches into fakesnow's module state, which is why fakesnow is pinned exactly.
 
 Run as: python -m shopping_assets.embedded.snowflake_server --port 9572 --state DIR --s3-endpoint URL
 """
@@ -60,11 +61,13 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
     from fakesnow.instance import FakeSnow
 
+    from shopping_assets import emulator_gaps
     from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
 
     args.state.mkdir(parents=True, exist_ok=True)
     shared = FakeSnow(db_path=args.state)
     shared.duck_conn.register_filesystem(BotoS3FileSystem(endpoint_url=args.s3_endpoint))
+    emulator_gaps.install(shared.duck_conn)
     fakesnow.server.shared_fs = shared
     _fail_fast(fakesnow.server)
 

@@ -14,14 +14,15 @@ from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.settings import Settings
 
 
-def input_data_from_env(settings: Settings) -> InputData:
+def input_data_from_env(settings: Settings, **overrides: Any) -> InputData:
     generate = os.environ.get("SHOPPING_GENERATE", "true" if settings.local else "false").strip().lower()
-    return InputData(
-        input_dir=str(settings.input_dir),
-        generate=generate in {"1", "true", "yes"},
-        customers=int(os.environ.get("SHOPPING_CUSTOMERS", "137")),
-        seed=int(os.environ.get("SHOPPING_SEED", "42")),
-    )
+    config = {
+        "input_dir": str(settings.input_dir),
+        "generate": generate in {"1", "true", "yes"},
+        "customers": int(os.environ.get("SHOPPING_CUSTOMERS", "137")),
+        "seed": int(os.environ.get("SHOPPING_SEED", "42")),
+    }
+    return InputData(**{**config, **overrides})
 
 
 def build_resources(settings: Settings, input_data: InputData | None = None) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""An independent computation of the expected view, straight from the input files.
+
+Plain Python (csv, json), sharing no code with the pipeline, so the tests compare
+the warehouse's answer with one reached another way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def purchase_counts(input_dir: Path) -> dict[tuple[str, int, str, str], int]:
+    customers = {row["customer_id"]: int(row["loyalty_score"]) for row in _csv(input_dir / "customers.csv")}
+    products = {row["product_id"]: row["product_category"] for row in _csv(input_dir / "products.csv")}
+    counts: Counter[tuple[str, int, str, str]] = Counter()
+    for path in sorted((input_dir / "transactions").glob("d=*/transactions.json")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            transaction = json.loads(line)
+            customer = transaction["customer_id"]
+            for item in transaction["basket"]:
+                product = item["product_id"]
+                if customer in customers and product in products:
+                    counts[(customer, customers[customer], product, products[product])] += 1
+    return dict(counts)
+
+
+def line_count(input_dir: Path, month: str) -> int:
+    """Lines in a month's files (month as YYYY-MM)."""
+    total = 0
+    for path in (input_dir / "transactions").glob(f"d={month}-*/transactions.json"):
+        total += len(path.read_bytes().splitlines())
+    return total
