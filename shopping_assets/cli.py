@@ -25,6 +25,10 @@ def _dagster_home(settings: Settings) -> None:
         home = settings.home / "dagster"
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
+    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    if not config.exists():
+        # No telemetry: the embedded deployment runs offline.
+        config.write_text("telemetry:\n  enabled: false\n")
 
 
 @contextmanager
@@ -129,11 +133,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
             # Restore default handlers, which a non-interactive parent may have set to ignore.
             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)],
         )
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            return process.wait()
+        # Ctrl-C or a TERM from a supervisor: let dagster dev shut down cleanly, then the services.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: process.send_signal(signal.SIGINT))
+        return process.wait()
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

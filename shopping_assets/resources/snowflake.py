@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,12 +47,12 @@ def snowflake_resource(settings: Settings) -> ClosingSnowflakeResource:
                 "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
             },
         )
-    auth = (
-        {"private_key_path": EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH"),
-         "private_key_password": EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")}
-        if settings.snowflake_key_pair
-        else {"password": EnvVar("SNOWFLAKE_PASSWORD")}
-    )  # fmt: skip
+    if settings.snowflake_key_pair:
+        auth = {"private_key_path": EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")}
+        if os.environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD"):
+            auth["private_key_password"] = EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
+    else:
+        auth = {"password": EnvVar("SNOWFLAKE_PASSWORD")}
     return ClosingSnowflakeResource(
         account=EnvVar("SNOWFLAKE_ACCOUNT"),
         user=EnvVar("SNOWFLAKE_USER"),

@@ -1,0 +1,128 @@
+"""The command line as a user meets it: ingesting their own folder, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shopping_assets.cli import main
+from shopping_assets_tests import oracle
+
+
+def _isolate(monkeypatch: pytest.MonkeyPatch) -> None:
+    unique = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("SNOWFLAKE_DATABASE", f"CLI_{unique}")
+    monkeypatch.setenv("SHOPPING_S3_PREFIX", f"cli-{unique}")
+
+
+def _line(customer: str, basket: list[tuple[str, int]], when: str) -> str:
+    return json.dumps(
+        {"customer_id": customer, "basket": [{"product_id": p, "price": n} for p, n in basket], "date_of_purchase": when}
+    )
+
+
+@pytest.fixture
+def starter_folder(tmp_path: Path) -> Path:
+    """A folder with the quirks real starter files have."""
+    root = tmp_path / "starter"
+    (root / "transactions").mkdir(parents=True)
+    (root / "customers.csv").write_bytes(b"customer_id,loyalty_score\r\nC1,7\r\nC2,4\r\nC3,10\r\nC4,1\r\n")
+    (root / "products.csv").write_bytes(
+        b"product_id,product_description,product_category\r\n"
+        b"P01,men's trousers,clothes\r\n"
+        b'P02,"apples, ""pink lady""",fruit_veg\r\n'
+        b"P03,children's sweets,sweets\r\n"
+        b"P61,red wine,bws\r\n"
+    )
+    days = {
+        "2018-09-01": "\r\n".join(  # CRLF line ends
+            [
+                _line("C1", [("P01", 506), ("P02", 121)], "2018-09-01 11:09:00"),
+                _line("C2", [("P02", 99), ("P02", 99)], "2018-09-01 12:00:00.123456"),  # twice in one basket
+                _line("C1", [("P61", 1500)], "2018-09-02 00:03:10"),  # rolled past midnight
+            ]
+        )
+        + "\r\n",
+        "2018-09-02": "",  # no sales that day
+        "2023-03-15": _line("C3", [("P03", 5), ("P01", 700), ("P03", 6)], "2023-03-15 09:30:00") + "\n",
+    }
+    for day, text in days.items():
+        folder = root / "transactions" / f"d={day}"
+        folder.mkdir()
+        (folder / "transactions.json").write_bytes(text.encode())
+    return root
+
+
+def test_run_ingests_an_existing_starter_folder_with_its_quirks(settings, starter_folder, tmp_path, monkeypatch, capsys):
+    _isolate(monkeypatch)
+    out = tmp_path / "purchase_counts.csv"
+
+    assert main(["run", "--input-dir", str(starter_folder), "--export", str(out)]) == 0
+
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    got = {(r["customer_id"], int(r["loyalty_score"]), r["product_id"], r["product_category"]): int(r["purchase_count"]) for r in rows}
+    assert got == oracle.purchase_counts(starter_folder)
+    assert got[("C2", 4, "P02", "fruit_veg")] == 2  # a product twice in a basket counts 2
+    assert got[("C1", 7, "P61", "bws")] == 1  # the purchase dated the next day still counts
+    assert got[("C3", 10, "P03", "sweets")] == 2
+    assert not any(key[0] == "C4" for key in got)  # a customer who never bought has no rows
+    assert list(rows[0]) == ["customer_id", "loyalty_score", "product_id", "product_category", "purchase_count"]
+    printed = capsys.readouterr().out
+    assert "2018-09" in printed and "2023-03" in printed and "purchase_counts: 6 rows" in printed
+
+
+def test_export_writes_parquet_by_extension(settings, starter_folder, tmp_path, monkeypatch):
+    import pandas as pd
+
+    _isolate(monkeypatch)
+    assert main(["run", "--input-dir", str(starter_folder), "--export", str(tmp_path / "a.csv")]) == 0
+    assert main(["export", "--out", str(tmp_path / "b.parquet")]) == 0
+
+    frame = pd.read_parquet(tmp_path / "b.parquet")
+    assert len(frame) == 6 and frame["purchase_count"].sum() == 8
+
+
+def test_missing_input_folder_is_named(settings, tmp_path, monkeypatch, capsys):
+    _isolate(monkeypatch)
+    missing = tmp_path / "nowhere"
+    assert main(["run", "--input-dir", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_wrong_layout_is_named(settings, starter_folder, monkeypatch, capsys):
+    _isolate(monkeypatch)
+    (starter_folder / "transactions" / "2018-09-03").mkdir()
+    assert main(["run", "--input-dir", str(starter_folder)]) == 2
+    err = capsys.readouterr().err
+    assert "2018-09-03" in err and "d=YYYY-MM-DD" in err
+
+
+def test_months_before_the_first_partition_say_how_to_cover_them(settings, starter_folder, monkeypatch, capsys):
+    _isolate(monkeypatch)
+    monkeypatch.setenv("SHOPPING_FIRST_MONTH", "2020-01")
+    monkeypatch.setattr("shopping_assets.partitions.MONTHLY", _monthly("2020-01-01"))
+    assert main(["run", "--input-dir", str(starter_folder)]) == 2
+    assert "SHOPPING_FIRST_MONTH" in capsys.readouterr().err
+
+
+def test_a_service_that_is_down_is_named_with_its_url(settings, tmp_path, monkeypatch, capsys):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SHOPPING_SNOWFLAKE_PORT", str(port))
+    assert main(["export", "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"http://127.0.0.1:{port}" in err and "services start" in err
+
+
+def _monthly(start: str):
+    from dagster import MonthlyPartitionsDefinition
+
+    return MonthlyPartitionsDefinition(start_date=start, end_offset=1)

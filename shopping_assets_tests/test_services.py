@@ -1,0 +1,66 @@
+"""The embedded services: started and stopped by the project, data kept across a restart."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+import boto3
+import snowflake.connector
+
+from shopping_assets.embedded import services
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path):
+    own = replace(settings, home=tmp_path / "home", s3_port=_free_port(), snowflake_port=_free_port())
+    assert services.start(own) == ["s3", "snowflake"]
+    try:
+        s3 = boto3.client(
+            "s3", endpoint_url=own.s3_endpoint, region_name="us-east-1",
+            aws_access_key_id="embedded", aws_secret_access_key="embedded",
+        )  # fmt: skip
+        s3.create_bucket(Bucket="kept")
+        s3.put_object(Bucket="kept", Key="a/b.json", Body=b'{"x": 1}\n')
+        with _connect(own) as conn:
+            conn.cursor().execute("CREATE TABLE KEPT.PUBLIC.T AS SELECT 42 AS X")
+
+        assert set(services.stop(own)) == {"s3", "snowflake"}
+        assert all(state == "stopped" for state in services.status(own).values())
+        assert services.start(own) == ["s3", "snowflake"]
+
+        assert s3.get_object(Bucket="kept", Key="a/b.json")["Body"].read() == b'{"x": 1}\n'
+        with _connect(own) as conn:
+            assert conn.cursor().execute("SELECT X FROM KEPT.PUBLIC.T").fetchall() == [(42,)]
+        # starting again is a no-op while they run
+        assert services.start(own) == []
+    finally:
+        services.stop(own)
+
+
+def test_a_taken_port_is_reported(settings, tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        own = replace(settings, home=tmp_path / "home", s3_port=squatter.getsockname()[1])
+        try:
+            services.start(own)
+        except services.ServiceError as error:
+            assert "SHOPPING_S3_PORT" in str(error)
+        else:
+            raise AssertionError("started on a taken port")
+        finally:
+            services.stop(own)
+
+
+def _connect(settings):
+    return snowflake.connector.connect(
+        account="embedded", user="u", password="p", database="KEPT", schema="PUBLIC",
+        host="127.0.0.1", port=settings.snowflake_port, protocol="http",
+        session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+    )  # fmt: skip

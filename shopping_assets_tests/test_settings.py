@@ -1,0 +1,66 @@
+"""Production is a matter of environment variables; secrets stay EnvVars."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import EnvVar
+
+from shopping_assets.resources import build_resources
+from shopping_assets.settings import Settings, SettingsError
+
+PROD = {
+    "SHOPPING_DEPLOYMENT": "prod",
+    "SHOPPING_BUCKET": "acme-shopping-inputs",
+    "SNOWFLAKE_DATABASE": "ANALYTICS",
+    "SNOWFLAKE_WAREHOUSE": "SHOPPING_WH",
+    "SNOWFLAKE_ROLE": "SHOPPING_LOADER",
+    "SNOWFLAKE_ACCOUNT": "acme-xy12345",
+    "SNOWFLAKE_USER": "SHOPPING_LOADER",
+}
+
+
+def test_prod_resources_point_at_aws_and_snowflake_with_secrets_as_env_vars(monkeypatch):
+    for name, value in {**PROD, "SNOWFLAKE_PASSWORD": "s3cret-value"}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    resources = build_resources(settings)
+
+    assert resources["lake"].s3.endpoint_url is None
+    assert resources["lake"].bucket == "acme-shopping-inputs" and not resources["lake"].create_bucket
+    warehouse = resources["warehouse"]
+    assert not warehouse.emulator and warehouse.database == "ANALYTICS"
+    assert warehouse.stage_url == "s3://acme-shopping-inputs/"
+    snowflake = warehouse.snowflake
+    assert snowflake.password == EnvVar("SNOWFLAKE_PASSWORD")  # resolved at run time, never stored
+    assert snowflake.account == EnvVar("SNOWFLAKE_ACCOUNT")
+    assert "s3cret-value" not in repr(resources)
+    assert not snowflake.additional_snowflake_connection_args
+
+
+def test_key_pair_auth_when_a_private_key_is_configured(monkeypatch):
+    for name, value in {**PROD, "SNOWFLAKE_PRIVATE_KEY_PATH": "/run/secrets/key.p8"}.items():
+        monkeypatch.setenv(name, value)
+    snowflake = build_resources(Settings.from_env())["warehouse"].snowflake
+    assert snowflake.private_key_path == EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")
+    assert snowflake.password is None
+
+
+def test_nothing_set_means_the_embedded_deployment(monkeypatch):
+    for name in ("SHOPPING_DEPLOYMENT", "SHOPPING_S3_PORT", "SHOPPING_SNOWFLAKE_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.local and settings.s3_endpoint == "http://127.0.0.1:9571"
+    resources = build_resources(settings)
+    assert resources["warehouse"].emulator
+    assert resources["warehouse"].snowflake.additional_snowflake_connection_args["host"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SHOPPING_DEPLOYMENT", "staging"), ("SHOPPING_BUCKET", "Bad_Bucket"), ("SNOWFLAKE_DATABASE", "X;DROP"),
+     ("SHOPPING_S3_PORT", "http"), ("SHOPPING_FIRST_MONTH", "2018-13")],
+)  # fmt: skip
+def test_bad_configuration_names_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env()

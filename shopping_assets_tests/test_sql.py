@@ -1,0 +1,55 @@
+"""One dialect: every statement in sql/ is Snowflake SQL, with safe identifiers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from shopping_assets import emulator_gaps, sql
+from shopping_assets.settings import SettingsError, identifier, key_prefix
+
+SAMPLE = {"database": "SHOPPING", "storage_integration": "SHOPPING_S3", "table": "CUSTOMERS", "columns": "A, B"}
+FILES = sorted(str(p.relative_to(sql.SQL_DIR))[:-4] for p in sql.SQL_DIR.rglob("*.sql"))
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_statement_parses_as_snowflake(name):
+    for statement in sql.render(name, SAMPLE):
+        parsed = sqlglot.parse_one(re.sub(r"%\((\w+)\)s", "'value'", statement), read="snowflake")
+        # sqlglot falls back to an opaque Command for what it cannot parse
+        assert not isinstance(parsed, exp.Command), statement
+
+
+def test_every_emulator_stand_in_replaces_a_production_statement():
+    stand_ins = {f for f in FILES if f.startswith("emulator/")}
+    assert stand_ins == {substitute for substitute, _why in emulator_gaps.SUBSTITUTES.values()}
+    for production in emulator_gaps.SUBSTITUTES:
+        assert production in FILES
+
+
+def test_production_statements_keep_what_the_emulator_lacks():
+    copy = " ".join(sql.render("raw/transaction_lines_copy", SAMPLE))
+    assert "METADATA$FILE_ROW_NUMBER" in copy and "FORCE = TRUE" in copy
+    assert "STORAGE_INTEGRATION = SHOPPING_S3" in " ".join(sql.render("setup/03_stage", SAMPLE))
+
+
+@pytest.mark.parametrize("bad", ["SHOPPING; DROP TABLE X", "a-b", "1ABC", "", "x" * 300, "DB.SCHEMA"])
+def test_unsafe_identifiers_are_refused(bad):
+    with pytest.raises(SettingsError):
+        identifier(bad, "SNOWFLAKE_DATABASE")
+    with pytest.raises(SettingsError):
+        sql.render("raw/reference_stage", {**SAMPLE, "table": bad or "''"})
+
+
+@pytest.mark.parametrize("bad", ["../x", "a b/", "x/../y", "s3://x"])
+def test_unsafe_prefixes_are_refused(bad):
+    with pytest.raises(SettingsError):
+        key_prefix(bad)
+
+
+def test_sql_dir_is_the_project_folder():
+    assert sql.SQL_DIR == Path(__file__).resolve().parents[1] / "sql"
