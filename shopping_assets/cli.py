@@ -82,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     months = _months_to_run(settings, input_data, args.months, end)
     with _services_up(settings):
         defs = build_definitions(settings, input_data)
-        print(f"{'month':<8} {'files':>6} {'lines':>10} {'basket lines':>13}")
+        print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")
         view = materialise_all(defs, DagsterInstance.get(), months, on_month=_print_month)
         out = Path(args.export) if args.export else settings.output_dir / "purchase_counts.csv"
         rows = export_table(defs.resources["warehouse"], "purchase_counts", out)
@@ -95,7 +95,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_month(key: str, metadata: dict[str, dict]) -> None:
     raw, items = metadata["raw_transaction_lines"], metadata["transaction_items"]
-    print(f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/row_count']:>10} {items['dagster/row_count']:>13}", flush=True)
+    print(
+        f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/row_count']:>10} {items['loaded lines']:>10} "
+        f"{items['quarantined lines']:>12} {items['dagster/row_count']:>13}",
+        flush=True,
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -165,7 +169,7 @@ def parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a table or view to CSV (or Parquet by extension)")
     export.add_argument("--out", required=True)
-    export.add_argument("--table", default="purchase_counts")
+    export.add_argument("--table", default="purchase_counts", help="purchase_counts or quarantine")
     export.set_defaults(handler=cmd_export)
 
     service = commands.add_parser("services", help="the embedded S3 server and Snowflake emulator")

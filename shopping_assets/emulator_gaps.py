@@ -30,11 +30,15 @@ SUBSTITUTES: dict[str, tuple[str, str]] = {
 
 
 # Installed into the emulator's DuckDB when it starts (DuckDB SQL, not Snowflake's):
-# each file's lines with their 1-based numbers. Positions come from the list
+# each file's lines with their 1-based numbers, as Snowflake's COPY reads them. Positions come from the list
 # index itself; FLATTEN's INDEX cannot be trusted for this (see above).
 EMULATOR_MACROS = """
 CREATE OR REPLACE MACRO memory.main.shopping_file_lines(urls) AS TABLE
-SELECT filename AS source_file, line_number, parts[line_number] AS line
+SELECT
+    filename AS source_file,
+    line_number,
+    -- Snowflake's SKIP_BYTE_ORDER_MARK (on by default) drops a leading BOM
+    CASE WHEN line_number = 1 THEN ltrim(parts[1], chr(65279)) ELSE parts[line_number] END AS line
 FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(urls)) AS f,
     generate_series(1, len(parts)) AS g(line_number)
 WHERE line_number < len(parts) OR parts[line_number] <> ''

@@ -9,6 +9,7 @@ from shopping_assets.resources.warehouse import Warehouse
 # What `shopping-pipeline export --table` accepts, and where each lives.
 EXPORTABLE = {
     "purchase_counts": ("MART", "PURCHASE_COUNTS", "CUSTOMER_ID, PRODUCT_ID"),
+    "quarantine": ("STAGING", "QUARANTINE", "SOURCE, PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER"),
 }
 
 

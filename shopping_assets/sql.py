@@ -19,7 +19,7 @@ SQL_DIR = Path(os.environ.get("SHOPPING_SQL_DIR", Path(__file__).resolve().paren
 
 _COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")  # not {4}, a regex repetition
 
 
 @cache

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
+from shopping_assets import quality
 from shopping_assets.metadata import markdown_table
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
@@ -34,6 +35,11 @@ class ReferenceTable:
     @property
     def table(self) -> str:
         return self.name.upper()
+
+    @property
+    def checks(self) -> str:
+        """STAGING view that gives each raw row its REASON (NULL when valid)."""
+        return f"{self.name[:-1].upper()}_CHECKS"
 
 
 CUSTOMERS = ReferenceTable("customers", ("customer_id", "loyalty_score"), "customers and their loyalty score (1-10)")
@@ -83,20 +89,25 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
         description=f"RAW.{ref.table}: {ref.description}, as text, replaced whole on every load.",
     )
     def raw_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        names = {"table": ref.table, "columns": ", ".join(ref.columns)}
+        names = {"table": ref.table, "columns": ", ".join(ref.columns), "checks": ref.checks}
         with warehouse.session() as session:
             session.run("raw/reference_stage", names)
             session.run("raw/reference_copy", names, files=[ref.key])
             with session.transaction():
                 loaded = session.run("raw/reference_replace", names, source_file=ref.key).rowcount
+                quarantined = session.run("staging/quarantine_reference_replace", names, source=ref.name).rowcount
+            reasons = quality.reasons(session, ref.name)
             preview = session.query(
                 f"SELECT {', '.join(ref.columns)} FROM {warehouse.table('RAW', ref.table)} "
                 f"ORDER BY {ref.columns[0]} LIMIT 10"
             )
-        context.log.info(f"RAW.{ref.table}: {loaded} rows from {ref.key}")
+        context.log.info(f"RAW.{ref.table}: {loaded} rows from {ref.key}, {quarantined} quarantined")
         return MaterializeResult(
             metadata={
                 "dagster/row_count": loaded,
+                "valid rows": loaded - quarantined,
+                "quarantined rows": quarantined,
+                "quarantine reasons": reasons,
                 "table": warehouse.table("RAW", ref.table),
                 "source": MetadataValue.url(f"{warehouse.stage_url}{ref.key}"),
                 "preview": markdown_table(ref.columns, preview),

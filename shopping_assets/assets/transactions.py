@@ -1,16 +1,32 @@
 """Transactions, one month partition at a time: files -> S3 -> RAW lines -> basket items.
 
 Every step replaces exactly its partition, so re-running a month any number of
-times leaves the same objects and rows.
+times leaves the same objects and rows. Every input line ends up either loaded
+(STAGING.TRANSACTION_ITEMS) or quarantined (STAGING.QUARANTINE), and checks on
+each step prove it.
 """
 
+import json
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetRecordsFilter,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
+from shopping_assets import quality
 from shopping_assets.partitions import MONTHLY, day_key, month_folder
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
+
+QUARANTINE_FOLDER = "quarantine/transactions/"
 
 
 @asset(
@@ -48,9 +64,22 @@ def transaction_objects(context: AssetExecutionContext, input_data: InputData, l
             "objects": result["uploaded"],
             "stale objects deleted": result["deleted"],
             "bytes": result["bytes"],
+            # counted here, independently of the warehouse, for the reconciliation check
+            "lines": sum(quality.count_lines(path) for path in files.values()),
             "prefix": MetadataValue.url(lake.uri(folder)),
         }
     )
+
+
+def _uploaded_lines(context: AssetExecutionContext) -> int | None:
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("transaction_objects"), asset_partitions=[context.partition_key]),
+        limit=1,
+    ).records
+    if not records:
+        return None
+    lines = records[0].asset_materialization.metadata.get("lines")
+    return lines.value if lines else None
 
 
 @asset(
@@ -62,7 +91,11 @@ def transaction_objects(context: AssetExecutionContext, input_data: InputData, l
         "RAW.TRANSACTION_LINES: every line of the month's files, verbatim, with its file and line number. "
         "Loaded by COPY INTO from the stage, naming the month's files."
     ),
-)
+    check_specs=[
+        AssetCheckSpec("lines_match_files", asset="raw_transaction_lines", blocking=True,
+                       description="RAW holds exactly as many lines as the uploaded files have."),
+    ],
+)  # fmt: skip
 def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse: Warehouse) -> MaterializeResult:
     folder = month_folder(context.partition_key)
     files = sorted(lake.list_keys(lake.client(), folder))
@@ -72,33 +105,164 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
             session.run("raw/transaction_lines_copy", files=files)
         with session.transaction():
             lines = session.run("raw/transaction_lines_replace", month=context.partition_key).rowcount
+    expected = _uploaded_lines(context)
     context.log.info(f"{context.partition_key}: {lines} lines from {len(files)} files")
     return MaterializeResult(
         metadata={
             "dagster/row_count": lines,
             "files": len(files),
             "table": warehouse.table("RAW", "TRANSACTION_LINES"),
-        }
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="lines_match_files",
+                passed=expected is None or expected == lines,
+                metadata={"lines in RAW": lines, "lines in uploaded files": expected if expected is not None else -1},
+            )
+        ],
     )
 
 
 @asset(
     partitions_def=MONTHLY,
-    deps=[raw_transaction_lines],
+    deps=[raw_transaction_lines, AssetKey("raw_customers"), AssetKey("raw_products")],
     group_name="staging",
     kinds={"snowflake"},
     description=(
         "STAGING.TRANSACTION_ITEMS: one row per basket line (customer, product, price, purchase time) "
-        "of the month's well-formed transactions."
+        "of the month's valid transactions; every other line goes to STAGING.QUARANTINE with its reason "
+        "(and to quarantine/transactions/YYYY/MM/quarantine.jsonl in the bucket)."
     ),
-)
-def transaction_items(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    check_specs=[
+        AssetCheckSpec("lines_accounted_for", asset="transaction_items", blocking=True,
+                       description="Raw lines = loaded lines + quarantined lines."),
+        AssetCheckSpec("quarantine_rate", asset="transaction_items", blocking=True,
+                       description="Quarantined share of lines: warns above SHOPPING_QUARANTINE_WARN_RATE, "
+                                   "fails above SHOPPING_QUARANTINE_MAX_RATE."),
+        AssetCheckSpec("valid_prices_and_dates", asset="transaction_items", blocking=True,
+                       description="Loaded prices are positive integers; purchase dates are the file's day or the next."),
+        AssetCheckSpec("known_customers_and_products", asset="transaction_items",
+                       description="Basket lines whose customer or product is not in the reference tables "
+                                   "(loaded, but left out of the view)."),
+    ],
+)  # fmt: skip
+def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
+    month = context.partition_key
     with warehouse.session() as session:
+        session.run("staging/transaction_line_checks", month=month)
         with session.transaction():
-            items = session.run("staging/transaction_items_replace", month=context.partition_key).rowcount
+            items = session.run("staging/transaction_items_replace", month=month).rowcount
+            session.run("staging/quarantine_transactions_replace", month=month)
+        counts = _partition_counts(session, month)
+        reasons = quality.reasons(session, "transactions", month)
+        examples = session.query(
+            f"SELECT SOURCE_FILE, LINE_NUMBER, REASON, LINE FROM {warehouse.table('STAGING', 'QUARANTINE')} "
+            "WHERE SOURCE = 'transactions' AND PARTITION_MONTH = %(month)s ORDER BY SOURCE_FILE, LINE_NUMBER",
+            {"month": month},
+        )
+        invalid = _invalid_items(session, month)
+        orphans = _orphan_items(session, month)
+    quarantine_uri = _write_quarantine_file(lake, month, examples)
+    raw, loaded, quarantined = counts
+    passed, severity, rate = quality.quarantine_severity(quarantined, raw)
+    sample = [{"file": f, "line": int(n), "reason": r} for f, n, r, _ in examples[:5]]
+    context.log.info(f"{month}: {raw} lines = {loaded} loaded + {quarantined} quarantined; {items} basket lines")
     return MaterializeResult(
-        metadata={"dagster/row_count": items, "table": warehouse.table("STAGING", "TRANSACTION_ITEMS")}
+        metadata={
+            "dagster/row_count": items,
+            "input lines": raw,
+            "loaded lines": loaded,
+            "quarantined lines": quarantined,
+            "quarantine reasons": reasons,
+            "quarantine file": MetadataValue.url(quarantine_uri),
+            "table": warehouse.table("STAGING", "TRANSACTION_ITEMS"),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="lines_accounted_for",
+                passed=raw == loaded + quarantined,
+                metadata={"input lines": raw, "loaded": loaded, "quarantined": quarantined},
+            ),
+            AssetCheckResult(
+                check_name="quarantine_rate",
+                passed=passed,
+                severity=severity,
+                metadata={"rate": round(rate, 6), "quarantined": quarantined, "reasons": reasons, "examples": sample},
+            ),
+            AssetCheckResult(
+                check_name="valid_prices_and_dates",
+                passed=invalid == 0,
+                metadata={"invalid basket lines": invalid},
+            ),
+            AssetCheckResult(
+                check_name="known_customers_and_products",
+                passed=orphans["count"] == 0,
+                severity=AssetCheckSeverity.WARN,
+                metadata=orphans,
+            ),
+        ],
     )
+
+
+def _partition_counts(session, month: str) -> tuple[int, int, int]:
+    """(raw lines, loaded lines, quarantined lines), each counted from its own table."""
+    w = session.warehouse
+    raw, loaded, quarantined = session.query(
+        f"""
+        SELECT
+            (SELECT COUNT(*) FROM {w.table('RAW', 'TRANSACTION_LINES')} WHERE PARTITION_MONTH = %(month)s),
+            (SELECT COUNT(*) FROM (SELECT DISTINCT SOURCE_FILE, LINE_NUMBER FROM {w.table('STAGING', 'TRANSACTION_ITEMS')}
+                WHERE PARTITION_MONTH = %(month)s)),
+            (SELECT COUNT(*) FROM {w.table('STAGING', 'QUARANTINE')}
+                WHERE SOURCE = 'transactions' AND PARTITION_MONTH = %(month)s)
+        """,
+        {"month": month},
+    )[0]
+    return int(raw), int(loaded), int(quarantined)
+
+
+def _invalid_items(session, month: str) -> int:
+    items = session.warehouse.table("STAGING", "TRANSACTION_ITEMS")
+    return int(
+        session.query(
+            f"SELECT COUNT(*) FROM {items} WHERE PARTITION_MONTH = %(month)s AND (PRICE IS NULL OR PRICE <= 0 "
+            "OR PURCHASED_AT IS NULL OR PURCHASED_AT::DATE NOT BETWEEN "
+            "TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10)) "
+            "AND DATEADD(day, 1, TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10))))",
+            {"month": month},
+        )[0][0]
+    )
+
+
+def _orphan_items(session, month: str) -> dict:
+    w = session.warehouse
+    rows = session.query(
+        f"""
+        SELECT i.CUSTOMER_ID, i.PRODUCT_ID, c.CUSTOMER_ID IS NULL, p.PRODUCT_ID IS NULL
+        FROM {w.table('STAGING', 'TRANSACTION_ITEMS')} AS i
+        LEFT JOIN {w.table('STAGING', 'CUSTOMERS')} AS c ON c.CUSTOMER_ID = i.CUSTOMER_ID
+        LEFT JOIN {w.table('STAGING', 'PRODUCTS')} AS p ON p.PRODUCT_ID = i.PRODUCT_ID
+        WHERE i.PARTITION_MONTH = %(month)s AND (c.CUSTOMER_ID IS NULL OR p.PRODUCT_ID IS NULL)
+        ORDER BY i.SOURCE_FILE, i.LINE_NUMBER
+        """,
+        {"month": month},
+    )
+    return {
+        "count": len(rows),
+        "unknown customers": sorted({c for c, _, no_c, _ in rows if no_c}),
+        "unknown products": sorted({p for _, p, _, no_p in rows if no_p}),
+    }
+
+
+def _write_quarantine_file(lake: Lake, month: str, rows: list[tuple]) -> str:
+    """The partition's quarantine as JSON Lines in the bucket, replaced with the partition."""
+    key = f"{QUARANTINE_FOLDER}{month[:4]}/{month[5:7]}/quarantine.jsonl"
+    body = "".join(
+        json.dumps({"source_file": f, "line_number": int(n), "reason": r, "line": text}) + "\n"
+        for f, n, r, text in rows
+    )
+    lake.client().put_object(Bucket=lake.bucket, Key=lake.prefix + key, Body=body.encode())
+    return lake.uri(key)
 
 
 ASSETS = [transaction_files, transaction_objects, raw_transaction_lines, transaction_items]

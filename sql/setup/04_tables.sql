@@ -35,3 +35,15 @@ CREATE TABLE IF NOT EXISTS {database}.STAGING.TRANSACTION_ITEMS (
     PRICE NUMBER(38, 0),
     PURCHASED_AT TIMESTAMP_NTZ
 );
+
+-- Every input line or row that was not loaded, with why. SOURCE is transactions,
+-- customers or products; PARTITION_MONTH is set for transactions only.
+CREATE TABLE IF NOT EXISTS {database}.STAGING.QUARANTINE (
+    SOURCE VARCHAR NOT NULL,
+    PARTITION_MONTH DATE,
+    SOURCE_FILE VARCHAR NOT NULL,
+    LINE_NUMBER NUMBER(38, 0),
+    LINE VARCHAR,
+    REASON VARCHAR NOT NULL,
+    QUARANTINED_AT TIMESTAMP_NTZ
+);

@@ -1,5 +1,6 @@
--- One row per basket line of the partition's well-formed transactions.
--- Runs inside one transaction, reading only the partition's raw lines.
+-- One row per basket line of the partition's valid transactions (REASON IS NULL in
+-- TRANSACTION_LINE_CHECKS). Runs inside one transaction with the quarantine's
+-- replacement, so loaded + quarantined always equals the partition's raw lines.
 DELETE FROM {database}.STAGING.TRANSACTION_ITEMS WHERE PARTITION_MONTH = %(month)s;
 INSERT INTO {database}.STAGING.TRANSACTION_ITEMS
     (PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER, ITEM_INDEX, CUSTOMER_ID, PRODUCT_ID, PRICE, PURCHASED_AT)
@@ -10,11 +11,8 @@ SELECT
     item.index,
     t.DOC:customer_id::VARCHAR,
     item.value:product_id::VARCHAR,
-    item.value:price::NUMBER(38, 0),
-    t.DOC:date_of_purchase::VARCHAR::TIMESTAMP_NTZ
-FROM (
-    SELECT PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER, TRY_PARSE_JSON(LINE) AS DOC
-    FROM {database}.RAW.TRANSACTION_LINES
-    WHERE PARTITION_MONTH = %(month)s
-) AS t,
-    LATERAL FLATTEN(input => t.DOC:basket) AS item;
+    TO_NUMBER(TO_JSON(item.value:price)),
+    t.PURCHASED_AT
+FROM TRANSACTION_LINE_CHECKS AS t,
+    LATERAL FLATTEN(input => t.DOC:basket) AS item
+WHERE t.REASON IS NULL;

@@ -1,0 +1,56 @@
+"""Data-quality accounting: line counts, quarantine summaries and the rate thresholds.
+
+What is quarantined, and why, is decided in SQL (sql/staging/transaction_line_checks.sql
+and the *_CHECKS views in sql/setup/05_staging_views.sql); this module only counts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import AssetCheckSeverity
+
+from shopping_assets.settings import SettingsError
+
+
+def count_lines(path: Path) -> int:
+    """Lines as Snowflake's COPY counts records: a final newline does not start another."""
+    data = path.read_bytes()
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def reasons(session, source: str, month: str | None = None) -> dict[str, int]:
+    """Quarantined lines by reason for one source (and month, for transactions)."""
+    table = session.warehouse.table("STAGING", "QUARANTINE")
+    rows = session.query(
+        f"SELECT REASON, COUNT(*) FROM {table} WHERE SOURCE = %(source)s "
+        "AND (PARTITION_MONTH = %(month)s OR %(month)s IS NULL) GROUP BY REASON ORDER BY REASON",
+        {"source": source, "month": month},
+    )
+    return {reason: int(count) for reason, count in rows}
+
+
+def _rate(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name}={raw!r} must be between 0 and 1")
+    return value
+
+
+def quarantine_severity(quarantined: int, lines: int) -> tuple[bool, AssetCheckSeverity, float]:
+    """(passed, severity, rate): above SHOPPING_QUARANTINE_WARN_RATE warns, above _MAX_RATE fails.
+
+    A handful of bad lines among thousands must not stop the weekly run; a flood
+    of them means something upstream broke, and the view should not be rebuilt.
+    """
+    rate = quarantined / lines if lines else 0.0
+    if rate > _rate("SHOPPING_QUARANTINE_MAX_RATE", 0.10):
+        return False, AssetCheckSeverity.ERROR, rate
+    if rate > _rate("SHOPPING_QUARANTINE_WARN_RATE", 0.01):
+        return False, AssetCheckSeverity.WARN, rate
+    return True, AssetCheckSeverity.WARN, rate

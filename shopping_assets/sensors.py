@@ -1,0 +1,112 @@
+"""`new_transaction_files`: load a month whenever its objects in the bucket change (OFF by default).
+
+For deployments where an upstream system drops day files straight into
+`s3://BUCKET/PREFIX/transactions/YYYY/MM/` instead of the input folder.
+
+What it runs. `bucket_transactions_job` is RAW lines, basket items and the view
+(everything downstream of the bucket), one run per changed month; the run orders
+load before view. It deliberately leaves out `transaction_objects`: that asset
+mirrors the *input folder* into the bucket and would delete the very objects that
+triggered the run.
+
+What counts as a change. Each tick lists the whole `transactions/` prefix (paginated;
+under 1000 objects a year) and digests each month folder's (key, ETag) pairs. A
+month whose digest differs from the cursor's is requested: new, rewritten and
+deleted day files all count, late files for old days too (a `StartAfter` high-water
+mark would miss those). Re-uploading identical bytes keeps the ETag, so the
+pipeline's own uploads of unchanged files trigger nothing.
+
+The cursor, `{"seq": n, "months": {month: digest}}`, is persisted by Dagster, so a
+restart misses nothing. Run keys are `month:seq:digest`: a tick re-evaluated from
+the same cursor (a crash before the cursor was saved) asks for the same keys and
+Dagster launches nothing twice; `seq` grows with every change so a month that goes
+back to earlier contents still reloads. With no cursor (first start or a reset) every
+month in the bucket is requested once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+
+from dagster import (
+    AssetSelection,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    define_asset_job,
+    sensor,
+)
+
+from shopping_assets.partitions import MONTHLY
+from shopping_assets.resources.lake import Lake
+
+FOLDER = "transactions/"
+_MONTH_FOLDER = re.compile(r"^transactions/(\d{4})/(0[1-9]|1[0-2])/")
+
+bucket_transactions_job = define_asset_job(
+    "bucket_transactions_job",
+    selection=AssetSelection.assets("raw_transaction_lines").downstream(),
+    description="One month from the objects already in the bucket: RAW lines -> basket items -> the view.",
+)
+
+
+def month_digests(lake: Lake) -> tuple[dict[str, str], list[str]]:
+    """(month partition key -> digest of its objects' keys and ETags, keys outside any month folder)."""
+    entries: dict[str, list[str]] = {}
+    ignored: list[str] = []
+    client = lake.client()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=lake.prefix + FOLDER):
+        for obj in page.get("Contents", []):
+            key = obj["Key"][len(lake.prefix) :]
+            match = _MONTH_FOLDER.match(key)
+            if match:
+                entries.setdefault(f"{match[1]}-{match[2]}-01", []).append(f"{key}\t{obj['ETag']}")
+            else:
+                ignored.append(key)
+    return {month: _digest(lines) for month, lines in entries.items()}, ignored
+
+
+def _digest(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+
+
+def changed_months(previous: Mapping[str, str], current: Mapping[str, str]) -> dict[str, str]:
+    """Months whose contents differ, with their new digest; a month emptied since has the empty digest."""
+    months = set(previous) | set(current)
+    return {m: current.get(m, _digest([])) for m in sorted(months) if previous.get(m) != current.get(m)}
+
+
+@sensor(
+    name="new_transaction_files",
+    job=bucket_transactions_job,
+    minimum_interval_seconds=300,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Loads a month (RAW lines, items, view) when its objects under transactions/ in the bucket change.",
+)
+def new_transaction_files(context: SensorEvaluationContext, lake: Lake) -> SensorResult:
+    state = json.loads(context.cursor) if context.cursor else {"seq": 0, "months": {}}
+    current, ignored = month_digests(lake)
+    if ignored:
+        context.log.warning(f"ignored {len(ignored)} objects outside transactions/YYYY/MM/, e.g. {ignored[0]}")
+    changes: dict[str, str] = {}
+    unknown: list[str] = []
+    for month, digest in changed_months(state["months"], current).items():
+        if MONTHLY.has_partition_key(month):
+            changes[month] = digest
+        else:
+            unknown.append(month)
+    if unknown:
+        # Not recorded in the cursor: looked at again next tick, loaded once the partition exists.
+        context.log.warning(f"objects for months that are not partitions (yet): {', '.join(unknown)}")
+    if not changes:
+        return SensorResult(skip_reason="no new or changed transaction objects", cursor=context.cursor)
+    seq = state["seq"] + 1
+    months = {m: d for m, d in state["months"].items() if m not in changes}
+    months.update({m: d for m, d in changes.items() if m in current})
+    cursor = json.dumps({"seq": seq, "months": dict(sorted(months.items()))})
+    requests = [RunRequest(run_key=f"{m}:{seq}:{d}", partition_key=m) for m, d in changes.items()]
+    return SensorResult(run_requests=requests, cursor=cursor)
