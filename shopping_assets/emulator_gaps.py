@@ -37,8 +37,9 @@ CREATE OR REPLACE MACRO memory.main.shopping_file_lines(urls) AS TABLE
 SELECT
     filename AS source_file,
     line_number,
-    -- Snowflake's SKIP_BYTE_ORDER_MARK (on by default) drops a leading BOM
-    CASE WHEN line_number = 1 THEN ltrim(parts[1], chr(65279)) ELSE parts[line_number] END AS line
+    -- as Snowflake reads records: a CR before the LF is part of the line end, and
+    -- SKIP_BYTE_ORDER_MARK (on by default) drops a leading BOM
+    rtrim(CASE WHEN line_number = 1 THEN ltrim(parts[1], chr(65279)) ELSE parts[line_number] END, chr(13)) AS line
 FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(urls)) AS f,
     generate_series(1, len(parts)) AS g(line_number)
 WHERE line_number < len(parts) OR parts[line_number] <> ''

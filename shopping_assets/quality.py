@@ -11,13 +11,47 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity
 
+from shopping_assets.errors import UserFacingError
 from shopping_assets.settings import SettingsError
+
+
+class InputLayoutError(UserFacingError, ValueError):
+    """An input file is missing, empty or malformed; the message names the file (and line)."""
 
 
 def count_lines(path: Path) -> int:
     """Lines as Snowflake's COPY counts records: a final newline does not start another."""
     data = path.read_bytes()
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def check_csv(path: Path, columns: tuple[str, ...]) -> int:
+    """Rows of a reference CSV, after checking its shape; a broken file fails naming file and line.
+
+    Column-count and encoding errors make the whole file untrustworthy (a shifted
+    column would put descriptions into categories), so they stop the load instead
+    of being quarantined row by row. Snowflake's COPY would reject such a file too;
+    checking here gives the same answer on every deployment, before upload.
+    """
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputLayoutError(f"{path} is empty (expected the header {','.join(columns)})")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputLayoutError(f"{path}, line {line}: not UTF-8 (byte {raw[error.start]:#04x})") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = [name.strip() for name in rows[0]]
+    if header != list(columns):
+        raise InputLayoutError(f"{path}, line 1: header is {','.join(header)}, expected {','.join(columns)}")
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(columns):
+            raise InputLayoutError(f"{path}, line {number}: {len(row)} fields, expected {len(columns)}")
+    return len(rows) - 1
 
 
 def reasons(session, source: str, month: str | None = None) -> dict[str, int]:

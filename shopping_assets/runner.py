@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from dagster import DagsterInstance, Definitions
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+@dataclass
+class RunOutcome:
+    success: bool
+    # asset -> its materialisation metadata, as plain values
+    metadata: dict[str, dict] = field(default_factory=dict)
+    # check name -> its evaluation (passed, severity, metadata)
+    checks: dict[str, object] = field(default_factory=dict)
+
+
 def execute(
-    defs: Definitions, job_name: str, instance: DagsterInstance, partition_key: str | None = None
-) -> dict[str, dict]:
-    """Run a job in this process; return each asset's materialisation metadata as plain values."""
+    defs: Definitions,
+    job_name: str,
+    instance: DagsterInstance,
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+) -> RunOutcome:
+    """Run a job in this process and collect what it materialised and checked."""
     result = defs.resolve_job_def(job_name).execute_in_process(
-        run_config=_QUIET, instance=instance, partition_key=partition_key
+        run_config=_QUIET, instance=instance, partition_key=partition_key, raise_on_error=raise_on_error
     )
-    metadata = {}
+    outcome = RunOutcome(success=result.success)
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        metadata[materialization.asset_key.to_user_string()] = {k: v.value for k, v in materialization.metadata.items()}
-    return metadata
+        outcome.metadata[materialization.asset_key.to_user_string()] = {
+            k: v.value for k, v in materialization.metadata.items()
+        }
+    for event in result.get_asset_check_evaluations():
+        outcome.checks[event.check_name] = event
+    return outcome
 
 
 def materialise_all(
@@ -29,10 +47,13 @@ def materialise_all(
     months: Iterable[str],
     on_month: Callable[[str, dict[str, dict]], None] | None = None,
 ) -> dict:
-    """Reference tables, then every month partition, then the view; returns the view's metadata."""
+    """Reference tables, then every month partition, then the view; returns the view's metadata.
+
+    A failed run (a blocking check included) raises before the view is rebuilt.
+    """
     execute(defs, "reference_job", instance)
     for key in months:
-        metadata = execute(defs, "transactions_job", instance, key)
+        outcome = execute(defs, "transactions_job", instance, key)
         if on_month:
-            on_month(key, metadata)
-    return execute(defs, "publish_job", instance)["purchase_counts"]
+            on_month(key, outcome.metadata)
+    return execute(defs, "publish_job", instance).metadata["purchase_counts"]

@@ -76,12 +76,20 @@ class Pipeline:
 
         return materialise_all(self.definitions(), DagsterInstance.get(), months)
 
-    def run_job(self, job: str, partition_key: str | None = None) -> dict:
+    def run(self, job: str, partition_key: str | None = None, raise_on_error: bool = True):
         from dagster import DagsterInstance
 
         from shopping_assets.runner import execute
 
-        return execute(self.definitions(), job, DagsterInstance.get(), partition_key)
+        return execute(self.definitions(), job, DagsterInstance.get(), partition_key, raise_on_error)
+
+    def run_job(self, job: str, partition_key: str | None = None) -> dict:
+        """Run a job that must succeed; its materialisations' metadata."""
+        return self.run(job, partition_key).metadata
+
+    def s3_object(self, key: str) -> str:
+        lake = self.definitions().resources["lake"]
+        return lake.client().get_object(Bucket=lake.bucket, Key=lake.prefix + key)["Body"].read().decode()
 
     def warehouse(self):
         return self.definitions().resources["warehouse"]

@@ -17,13 +17,15 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def purchase_counts(input_dir: Path) -> dict[tuple[str, int, str, str], int]:
+def purchase_counts(input_dir: Path, skip: set[tuple[str, int]] = frozenset()) -> dict[tuple[str, int, str, str], int]:
+    """Basket lines per (customer, product) over every line not in `skip` ((relative file, line number))."""
     customers = {row["customer_id"]: int(row["loyalty_score"]) for row in _csv(input_dir / "customers.csv")}
     products = {row["product_id"]: row["product_category"] for row in _csv(input_dir / "products.csv")}
     counts: Counter[tuple[str, int, str, str]] = Counter()
     for path in sorted((input_dir / "transactions").glob("d=*/transactions.json")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+        relative = path.relative_to(input_dir).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or (relative, number) in skip:
                 continue
             transaction = json.loads(line)
             customer = transaction["customer_id"]

@@ -100,8 +100,10 @@ def failure_message(context: RunFailureSensorContext) -> tuple[str, str]:
     run = context.dagster_run
     partition = run.tags.get("dagster/partition", "none")
     steps = context.get_step_failure_events()
-    error = steps[0].step_failure_data.error if steps and steps[0].step_failure_data.error else None
-    text = error.message if error else (context.failure_event.message or "no error message")
+    error = steps[0].step_failure_data.error if steps else None
+    while error is not None and error.cause is not None:
+        error = error.cause  # the user's exception, not Dagster's "Error occurred while executing op" wrapper
+    text = error.message if error else (context.failure_event.message or "")
     first_line = text.strip().splitlines()[0] if text.strip() else "no error message"
     subject = f"{SUBJECT_PREFIX} Run failed: {run.job_name} (partition {partition})"
     body = f"job: {run.job_name}\nrun id: {run.run_id}\npartition: {partition}\nerror: {first_line}"

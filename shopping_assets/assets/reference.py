@@ -59,8 +59,7 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
     )
     def input_file(input_data: InputData) -> MaterializeResult:
         path = input_data.reference_file(ref.file_name)
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            rows = max(sum(1 for _ in handle) - 1, 0)
+        rows = quality.check_csv(path, ref.columns)
         return MaterializeResult(
             metadata={
                 "path": MetadataValue.path(str(path)),

@@ -235,22 +235,21 @@ def _invalid_items(session, month: str) -> int:
 
 
 def _orphan_items(session, month: str) -> dict:
+    """Loaded basket lines whose customer or product the reference tables do not know."""
     w = session.warehouse
-    rows = session.query(
-        f"""
-        SELECT i.CUSTOMER_ID, i.PRODUCT_ID, c.CUSTOMER_ID IS NULL, p.PRODUCT_ID IS NULL
-        FROM {w.table('STAGING', 'TRANSACTION_ITEMS')} AS i
-        LEFT JOIN {w.table('STAGING', 'CUSTOMERS')} AS c ON c.CUSTOMER_ID = i.CUSTOMER_ID
-        LEFT JOIN {w.table('STAGING', 'PRODUCTS')} AS p ON p.PRODUCT_ID = i.PRODUCT_ID
-        WHERE i.PARTITION_MONTH = %(month)s AND (c.CUSTOMER_ID IS NULL OR p.PRODUCT_ID IS NULL)
-        ORDER BY i.SOURCE_FILE, i.LINE_NUMBER
-        """,
-        {"month": month},
-    )
+    unknown = {}
+    for label, column, reference in (("customers", "CUSTOMER_ID", "CUSTOMERS"), ("products", "PRODUCT_ID", "PRODUCTS")):
+        rows = session.query(
+            f"SELECT i.{column}, COUNT(*) FROM {w.table('STAGING', 'TRANSACTION_ITEMS')} AS i "
+            f"LEFT JOIN {w.table('STAGING', reference)} AS r ON r.{column} = i.{column} "
+            f"WHERE i.PARTITION_MONTH = %(month)s AND r.{column} IS NULL GROUP BY i.{column} ORDER BY i.{column}",
+            {"month": month},
+        )
+        unknown[label] = {str(value): int(count) for value, count in rows}
     return {
-        "count": len(rows),
-        "unknown customers": sorted({c for c, _, no_c, _ in rows if no_c}),
-        "unknown products": sorted({p for _, p, _, no_p in rows if no_p}),
+        "count": sum(unknown["customers"].values()) + sum(unknown["products"].values()),
+        "unknown customers": sorted(unknown["customers"]),
+        "unknown products": sorted(unknown["products"]),
     }
 
 

@@ -12,15 +12,12 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from shopping_assets.errors import UserFacingError
+from shopping_assets.quality import InputLayoutError
 
 REFERENCE_FILES = ("customers.csv", "products.csv")
 _DAY_FOLDER = re.compile(r"^d=(\d{4}-\d{2}-\d{2})$")
 DAY_FILE = "transactions.json"
 
-
-class InputLayoutError(UserFacingError, ValueError):
-    """The input folder is missing or not in the starter layout; the message names the path."""
 
 
 def _first_of(value: str) -> date:

@@ -44,7 +44,7 @@ bad_items AS (
         MIN(
             CASE
                 WHEN LEFT(TO_JSON(item.value), 1) <> '{' THEN '1 item_not_object'
-                WHEN NOT REGEXP_LIKE(TO_JSON(item.value:product_id), '"[^"]+"') THEN '2 missing_product_id'
+                WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(item.value:product_id), '"[^"]+"'), FALSE) THEN '2 missing_product_id'
                 WHEN item.value:price IS NULL OR TO_JSON(item.value:price) = 'null' THEN '3 price_missing'
                 WHEN NOT REGEXP_LIKE(TO_JSON(item.value:price), '-?[0-9]+') THEN '4 price_not_integer'
                 WHEN TO_NUMBER(TO_JSON(item.value:price)) <= 0 THEN '5 price_not_positive'
@@ -66,7 +66,7 @@ SELECT
         WHEN d.LINE IS NULL OR TRIM(d.LINE) = '' THEN 'empty_line'
         WHEN d.DOC IS NULL THEN 'malformed_json'
         WHEN LEFT(TO_JSON(d.DOC), 1) <> '{' THEN 'not_an_object'
-        WHEN NOT REGEXP_LIKE(TO_JSON(d.DOC:customer_id), '"[^"]+"') THEN 'missing_customer_id'
+        WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(d.DOC:customer_id), '"[^"]+"'), FALSE) THEN 'missing_customer_id'
         WHEN d.DOC:basket IS NULL OR TO_JSON(d.DOC:basket) = 'null' THEN 'missing_basket'
         WHEN NOT IS_ARRAY(d.DOC:basket) THEN 'basket_not_list'
         WHEN ARRAY_SIZE(d.DOC:basket) = 0 THEN 'empty_basket'

@@ -1,0 +1,243 @@
+"""Every input line is loaded or quarantined with its reason; checks say when it matters."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from data_generator import GeneratorConfig, generate, load_fault_manifest
+from shopping_assets_tests import oracle
+
+CUSTOMERS = b"customer_id,loyalty_score\r\nC1,7\r\nC2,4\r\n"
+PRODUCTS = b"product_id,product_description,product_category\r\nP01,men's trousers,clothes\r\nP02,\"apples, \"\"pink\"\"\",fruit_veg\r\n"
+
+
+def good(customer="C1", basket=(("P01", 10),), when="2024-05-01 10:00:00") -> str:
+    return json.dumps(
+        {"customer_id": customer, "basket": [{"product_id": p, "price": n} for p, n in basket], "date_of_purchase": when}
+    )
+
+
+def doc(**fields) -> str:
+    base = {"customer_id": "C1", "basket": [{"product_id": "P01", "price": 10}], "date_of_purchase": "2024-05-01 09:00:00"}
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not ...})
+
+
+# (line text, reason it must be quarantined with), one per catalogue entry on 2024-05-01
+CATALOGUE = [
+    ('{"customer_id": "C1", "basket": [', "malformed_json"),
+    ("[1, 2, 3]", "not_an_object"),
+    (doc(customer_id=...), "missing_customer_id"),
+    (doc(basket=...), "missing_basket"),
+    (doc(basket={"product_id": "P01"}), "basket_not_list"),
+    (doc(basket=[]), "empty_basket"),
+    (doc(basket=[{"price": 10}]), "missing_product_id"),
+    (doc(basket=["P01"]), "item_not_object"),
+    (doc(basket=[{"product_id": "P01"}]), "price_missing"),
+    (doc(basket=[{"product_id": "P01", "price": 0}]), "price_not_positive"),
+    (doc(basket=[{"product_id": "P01", "price": -5}]), "price_not_positive"),
+    (doc(basket=[{"product_id": "P01", "price": 12.5}]), "price_not_integer"),
+    (doc(basket=[{"product_id": "P01", "price": "12"}]), "price_not_integer"),
+    (doc(basket=[{"product_id": "P01", "price": 3}, {"product_id": "P02", "price": None}]), "price_missing"),
+    (doc(date_of_purchase=...), "date_missing"),
+    (doc(date_of_purchase="yesterday"), "date_unparseable"),
+    (doc(date_of_purchase="2024-02-30 10:00:00"), "date_unparseable"),
+    (doc(date_of_purchase="2024-09-14 10:00:00"), "date_out_of_window"),
+    (doc(date_of_purchase="2024-04-30 23:59:00"), "date_out_of_window"),
+    ("", "empty_line"),
+]
+
+
+def write_folder(root: Path, days: dict[str, bytes], customers: bytes = CUSTOMERS, products: bytes = PRODUCTS) -> Path:
+    (root / "transactions").mkdir(parents=True)
+    (root / "customers.csv").write_bytes(customers)
+    (root / "products.csv").write_bytes(products)
+    for day, content in days.items():
+        (root / "transactions" / f"d={day}").mkdir()
+        (root / "transactions" / f"d={day}" / "transactions.json").write_bytes(content)
+    return root
+
+
+def quarantine(pipeline, source: str = "transactions") -> dict[tuple[str, int | None], str]:
+    rows = pipeline.query(
+        "SELECT SOURCE_FILE, LINE_NUMBER, REASON FROM {db}.STAGING.QUARANTINE WHERE SOURCE = '%s'" % source
+    )
+    return {(f.split("/")[-1], None if n is None else int(n)): r for f, n, r in rows}
+
+
+def test_every_catalogue_line_is_quarantined_with_its_reason_and_good_lines_load(make_pipeline, tmp_path, monkeypatch):
+    good_lines = [
+        good(),
+        good("C2", (("P02", 5), ("P02", 5))),  # the same product twice: two basket lines
+        good("C1", (("P02", 7),), "2024-05-02 00:04:00.250000"),  # rolled past midnight: normal
+        good("C9", (("P01", 1),)),  # unknown customer: loaded, left out of the view, reported
+        good("C1", (("P77", 1),)),  # unknown product: likewise
+    ]
+    bad_lines = [text for text, _ in CATALOGUE]
+    duplicate = good("C2", (("P01", 99),), "2024-05-01 18:00:00")
+    lines = good_lines + bad_lines + [duplicate, duplicate]
+    root = write_folder(
+        tmp_path / "in",
+        {
+            "2024-05-01": ("\r\n".join(lines) + "\r\n").encode(),  # CRLF line ends
+            "2024-05-02": b"",  # an empty file
+            "2024-05-03": "\ufeff".encode() + good("C2", when="2024-05-03 08:00:00").encode() + b"\n",  # BOM
+            "2024-05-04": (good(when="2024-05-04 08:00:00") + "\n" + '{"customer_id": "C2", "bask').encode(),  # truncated
+        },
+    )
+    pipeline = make_pipeline(root)
+
+    pipeline.run_job("reference_job")
+    blocked = pipeline.run("transactions_job", "2024-05-01", raise_on_error=False)
+    # 22 bad lines of 31 is far above the 10 % ceiling: the check fails and the run with it
+    assert not blocked.success
+    rate = blocked.checks["quarantine_rate"]
+    assert not rate.passed and rate.severity.value == "ERROR"
+    assert rate.metadata["quarantined"].value == 22
+
+    monkeypatch.setenv("SHOPPING_QUARANTINE_MAX_RATE", "1")  # accept this file knowingly
+    outcome = pipeline.run("transactions_job", "2024-05-01")
+    pipeline.run_job("publish_job")
+    items, checks = outcome.metadata["transaction_items"], outcome.checks
+
+    expected = {("2024-05-01.json", len(good_lines) + i + 1): reason for i, (_, reason) in enumerate(CATALOGUE)}
+    expected[("2024-05-01.json", len(lines))] = "duplicate_line"
+    expected[("2024-05-04.json", 2)] = "malformed_json"
+    assert quarantine(pipeline) == expected
+
+    assert pipeline.view() == {
+        ("C1", 7, "P01", "clothes"): 2,  # 05-01 and 05-04
+        ("C1", 7, "P02", "fruit_veg"): 1,
+        ("C2", 4, "P02", "fruit_veg"): 2,
+        ("C2", 4, "P01", "clothes"): 2,  # the first copy of the duplicate, and the BOM file's line
+    }
+    total_lines = len(lines) + 1 + 2
+    assert items["input lines"] == total_lines
+    assert items["loaded lines"] + items["quarantined lines"] == total_lines
+    assert items["quarantined lines"] == len(expected)
+    assert items["quarantine reasons"]["price_not_positive"] == 2
+
+    assert checks["lines_accounted_for"].passed and checks["valid_prices_and_dates"].passed
+    assert not checks["quarantine_rate"].passed and checks["quarantine_rate"].severity.value == "WARN"
+    assert not checks["known_customers_and_products"].passed  # a warning, with the offenders named
+    orphans = checks["known_customers_and_products"].metadata
+    assert orphans["unknown customers"].value == ["C9"] and orphans["unknown products"].value == ["P77"]
+
+    # the quarantine is in the bucket too, and exportable
+    body = pipeline.s3_object("quarantine/transactions/2024/05/quarantine.jsonl")
+    assert sorted(json.loads(line)["reason"] for line in body.splitlines()) == sorted(expected.values())
+
+
+def test_a_few_bad_lines_among_many_warn_without_blocking(make_pipeline, tmp_path):
+    lines = [good("C1", (("P01", n),), f"2024-05-01 {n // 60:02d}:{n % 60:02d}:00") for n in range(1, 300)]
+    lines.append("not json")
+    root = write_folder(tmp_path / "in", {"2024-05-01": ("\n".join(lines) + "\n").encode()})
+    pipeline = make_pipeline(root)
+
+    pipeline.run_job("reference_job")
+    checks = pipeline.run("transactions_job", "2024-05-01").checks
+    pipeline.run_job("publish_job")
+
+    assert checks["quarantine_rate"].passed  # 1 in 300 is under the 1 % warning
+    assert pipeline.view() == {("C1", 7, "P01", "clothes"): 299}
+
+
+def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipeline, tmp_path):
+    customers = (
+        "\ufeffcustomer_id,loyalty_score\r\n"  # a BOM
+        "C1,7\r\nC1,7\r\n"  # an exact duplicate: one copy kept
+        "C2,4\r\nC2,5\r\n"  # conflicting copies: neither can be trusted
+        "C3,eleven\r\nC4,11\r\n,3\r\n"
+    ).encode()
+    products = PRODUCTS + b'P03,"kid\'s ""fun"" socks, pack of 3",clothes\r\nP04,no category,\r\n'
+    lines = [good("C1", (("P03", 1),)), good("C2", (("P01", 1),)), good("C3", (("P01", 1),))]
+    root = write_folder(tmp_path / "in", {"2024-05-01": ("\n".join(lines) + "\n").encode()}, customers, products)
+    pipeline = make_pipeline(root)
+
+    pipeline.materialise(["2024-05-01"])
+
+    assert {reason for _, reason in quarantine_rows(pipeline, "customers")} == {
+        "duplicate_row", "conflicting_duplicate_id", "loyalty_not_integer", "loyalty_out_of_range", "missing_customer_id",
+    }  # fmt: skip
+    assert len(quarantine_rows(pipeline, "customers")) == 6  # C1 copy, both C2, C3, C4, the blank id
+    assert quarantine_rows(pipeline, "products") == [("P04,no category,", "missing_category")]
+    assert pipeline.view() == {("C1", 7, "P03", "clothes"): 1}
+    described = pipeline.query("SELECT PRODUCT_DESCRIPTION FROM {db}.STAGING.PRODUCTS WHERE PRODUCT_ID = 'P03'")
+    assert described == [('kid\'s "fun" socks, pack of 3',)]
+
+
+@pytest.mark.parametrize(
+    ("customers", "problem"),
+    [
+        (b"customer_id,loyalty_score\r\nC1,7,extra\r\n", "extra column"),
+        (b"customer_id,loyalty_score\r\nC1\r\n", "missing column"),
+        (b"customer_id,loyalty_score\r\nC\xff1,7\r\n", "not UTF-8"),
+    ],
+)
+def test_a_malformed_reference_file_stops_the_load_naming_the_file(make_pipeline, tmp_path, customers, problem):
+    root = write_folder(tmp_path / "in", {"2024-05-01": (good() + "\n").encode()}, customers=customers)
+    pipeline = make_pipeline(root)
+
+    with pytest.raises(Exception, match="customers.csv"):
+        pipeline.run_job("reference_job")
+
+
+def test_generated_faults_are_all_accounted_for_and_the_view_counts_only_good_lines(make_pipeline, tmp_path):
+    root = tmp_path / "faulty"
+    generate(root, GeneratorConfig(customers=60, seed=3, faults=0.05), date(2024, 1, 1), date(2024, 2, 29), progress=False)
+    manifest = load_fault_manifest(root)
+    pipeline = make_pipeline(root)
+
+    pipeline.materialise(["2024-01-01", "2024-02-01"])
+
+    # every line of every file is loaded or quarantined, never both, never neither
+    for month in ("2024-01", "2024-02"):
+        raw = pipeline.query(
+            f"SELECT COUNT(*) FROM {{db}}.RAW.TRANSACTION_LINES WHERE PARTITION_MONTH = '{month}-01'"
+        )[0][0]
+        assert raw == oracle.line_count(root, month)
+    quarantined = quarantine(pipeline)
+    loaded = pipeline.query("SELECT COUNT(*) FROM (SELECT DISTINCT SOURCE_FILE, LINE_NUMBER FROM {db}.STAGING.TRANSACTION_ITEMS)")[0][0]
+    assert loaded + len(quarantined) == oracle.line_count(root, "2024-01") + oracle.line_count(root, "2024-02")
+
+    # exactly the injected lines are quarantined (unknown ids load, and stay out of the view)
+    injected = {
+        (f"{entry['file'].split('=')[1][:10]}.json", entry["line"]): REASON_OF_FAULT[entry["kind"]]
+        for entry in manifest
+        if REASON_OF_FAULT[entry["kind"]]
+    }
+    assert injected, "the generator injected no faults"
+    assert quarantined == injected
+
+    bad = {(e["file"], e["line"]) for e in manifest}
+    assert pipeline.view() == oracle.purchase_counts(root, skip=bad)
+
+
+# the generator's fault kinds -> the pipeline's quarantine reason (None: loaded, but not in the view)
+REASON_OF_FAULT = {
+    "malformed_json": "malformed_json",
+    "truncated_last_line": "malformed_json",
+    "unknown_customer": None,
+    "unknown_product": None,
+    "missing_basket": "missing_basket",
+    "basket_not_list": "basket_not_list",
+    "empty_basket": "empty_basket",
+    "missing_product_id": "missing_product_id",
+    "price_missing": "price_missing",
+    "price_zero": "price_not_positive",
+    "price_negative": "price_not_positive",
+    "price_non_integer": "price_not_integer",
+    "price_string": "price_not_integer",
+    "date_missing": "date_missing",
+    "date_unparseable": "date_unparseable",
+    "date_out_of_window": "date_out_of_window",
+    "duplicate_line": "duplicate_line",
+}
+
+
+def quarantine_rows(pipeline, source: str) -> list[tuple]:
+    return pipeline.query("SELECT LINE, REASON FROM {db}.STAGING.QUARANTINE WHERE SOURCE = '%s'" % source)

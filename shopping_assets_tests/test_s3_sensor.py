@@ -1,0 +1,121 @@
+"""The bucket sensor, against the real embedded S3 server: new, changed and deleted objects."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from dagster import DefaultSensorStatus, Definitions, SensorResult, build_sensor_context
+from dagster_aws.s3 import S3Resource
+
+from shopping_assets.resources.lake import Lake
+from shopping_assets.sensors import bucket_transactions_job, new_transaction_files
+
+
+@pytest.fixture
+def lake(settings) -> Lake:
+    """The session's embedded S3, under a prefix of this test's own."""
+    s3 = S3Resource(
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="embedded",
+        aws_secret_access_key="embedded",
+    )
+    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/", create_bucket=True)
+
+
+def put(lake: Lake, key: str, body: str = '{"customer_id": "C1"}\n') -> None:
+    lake.client().put_object(Bucket=lake.bucket, Key=lake.prefix + key, Body=body.encode())
+
+
+def delete(lake: Lake, key: str) -> None:
+    lake.client().delete_object(Bucket=lake.bucket, Key=lake.prefix + key)
+
+
+def tick(lake: Lake, cursor: str | None) -> tuple[list[str], str | None, SensorResult]:
+    # A context manager: the lake's S3 dependency is a generator resource.
+    with build_sensor_context(cursor=cursor, resources={"lake": lake}) as context:
+        result = new_transaction_files(context)
+    return [r.partition_key for r in result.run_requests or []], result.cursor, result
+
+
+def test_new_changed_and_deleted_objects_request_exactly_their_months(lake: Lake):
+    put(lake, "transactions/2025/02/2025-02-27.json")
+    put(lake, "transactions/2025/02/2025-02-28.json")
+    put(lake, "transactions/2025/03/2025-03-01.json")
+    put(lake, "transactions/README.txt")  # not in a month folder: ignored
+    put(lake, "reference/customers.csv", "customer_id,loyalty_score\n")  # not under transactions/
+
+    months, cursor, _ = tick(lake, None)
+    assert months == ["2025-02-01", "2025-03-01"]
+
+    months, same, result = tick(lake, cursor)  # nothing new
+    assert months == [] and same == cursor and result.skip_reason
+
+    put(lake, "transactions/2025/04/2025-04-02.json")  # another month
+    months, cursor, _ = tick(lake, cursor)
+    assert months == ["2025-04-01"]
+
+    put(lake, "transactions/2025/02/2025-02-28.json")  # the same bytes again: same ETag, nothing to do
+    assert tick(lake, cursor)[0] == []
+
+    put(lake, "transactions/2025/02/2025-02-28.json", '{"customer_id": "C2"}\n')  # rewritten
+    put(lake, "transactions/2025/03/2025-03-15.json")  # a late file for a day that sorts before others
+    months, cursor, _ = tick(lake, cursor)
+    assert months == ["2025-02-01", "2025-03-01"]
+
+    delete(lake, "transactions/2025/04/2025-04-02.json")  # the month emptied: reload it (to no rows)
+    months, cursor, _ = tick(lake, cursor)
+    assert months == ["2025-04-01"]
+    assert sorted(json.loads(cursor)["months"]) == ["2025-02-01", "2025-03-01"]
+    assert tick(lake, cursor)[0] == []
+
+
+def test_run_keys_make_a_repeated_tick_harmless_but_not_a_repeated_change(lake: Lake):
+    put(lake, "transactions/2025/02/2025-02-01.json", "a\n")
+    _, first, _ = tick(lake, None)
+
+    put(lake, "transactions/2025/02/2025-02-01.json", "b\n")
+    _, second, result = tick(lake, first)
+    _, _, retried = tick(lake, first)  # the same tick evaluated again (cursor not saved): same keys
+    assert [r.run_key for r in retried.run_requests] == [r.run_key for r in result.run_requests]
+
+    put(lake, "transactions/2025/02/2025-02-01.json", "a\n")  # back to the first contents
+    _, _, back = tick(lake, second)
+    assert back.run_requests[0].partition_key == "2025-02-01"
+    assert back.run_requests[0].run_key != result.run_requests[0].run_key
+    _, _, initial = tick(lake, None)
+    assert back.run_requests[0].run_key != initial.run_requests[0].run_key  # same digest, later seq
+
+
+def test_months_that_are_not_partitions_are_not_requested_and_not_forgotten(lake: Lake):
+    put(lake, "transactions/2014/12/2014-12-31.json")  # before SHOPPING_FIRST_MONTH (2015-01)
+    put(lake, "transactions/2099/01/2099-01-01.json")  # far future
+    put(lake, "transactions/2025/13/2025-13-01.json")  # not a month
+    months, cursor, _ = tick(lake, None)
+    assert months == []
+    assert json.loads(cursor or '{"months": {}}')["months"] == {}  # looked at again on every tick
+
+
+def test_listing_follows_pagination_past_a_thousand_objects(lake: Lake):
+    keys = [f"transactions/2024/{m:02d}/2024-{m:02d}-{d:02d}-{i}.json" for m in (1, 2) for d in range(1, 29) for i in range(18)]
+    assert len(keys) > 1000
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: put(lake, k, ""), keys))
+    months, cursor, _ = tick(lake, None)
+    assert months == ["2024-01-01", "2024-02-01"]
+    put(lake, keys[-1], "changed")  # the last key in the listing, on the second page
+    assert tick(lake, cursor)[0] == ["2024-02-01"]
+
+
+def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(lake: Lake):
+    assert new_transaction_files.default_status == DefaultSensorStatus.STOPPED
+    from shopping_assets.definitions import ASSETS
+
+    defs = Definitions(assets=ASSETS, sensors=[new_transaction_files], resources={"lake": lake})
+    job = defs.resolve_job_def(bucket_transactions_job.name)
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    # transaction_objects mirrors the input folder into the bucket and would delete new objects.
+    assert selected == {"raw_transaction_lines", "transaction_items", "purchase_counts"}
