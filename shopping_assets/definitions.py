@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from shopping_assets.assets import mart, reference, transactions
+from shopping_assets.assets import mart, reference, snapshot, transactions
+from shopping_assets.automation import JOBS, SCHEDULES, SENSORS, with_freshness
 from shopping_assets.resources import InputData, build_resources
 from shopping_assets.settings import Settings
 
-ASSETS = [*reference.ASSETS, *transactions.ASSETS, *mart.ASSETS]
+ASSETS = [*reference.ASSETS, *transactions.ASSETS, *mart.ASSETS, *snapshot.ASSETS]
 
 reference_job = define_asset_job(
     "reference_job",
@@ -22,15 +23,17 @@ transactions_job = define_asset_job(
 )
 publish_job = define_asset_job(
     "publish_job",
-    selection=AssetSelection.assets(*mart.ASSETS),
-    description="(Re)creates the purchase-count view over everything loaded.",
+    selection=AssetSelection.assets(*mart.ASSETS, *snapshot.ASSETS),
+    description="(Re)creates the purchase-count views over everything loaded and publishes the snapshot.",
 )
 
 
 def build_definitions(settings: Settings, input_data: InputData | None = None) -> Definitions:
     return Definitions(
-        assets=ASSETS,
-        jobs=[reference_job, transactions_job, publish_job],
+        assets=with_freshness(ASSETS),
+        jobs=[reference_job, transactions_job, publish_job, *JOBS],
+        schedules=SCHEDULES,
+        sensors=SENSORS,
         resources=build_resources(settings, input_data),
         # Steps run in the run's own process: each step in a process of its own
         # would pay the ~9 s import of dagster_snowflake again.

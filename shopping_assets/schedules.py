@@ -5,8 +5,8 @@ the month's transaction chain). Dagster allows unpartitioned assets in a run tha
 has a partition key: they materialize unpartitioned, the partitioned ones for that
 month, and the run orders the steps by dependency, so the view is recreated after
 the month has loaded. A tick therefore requests one self-contained run per touched
-month instead of four separate runs (reference, transactions, publish) that Dagster
-would not order among themselves.
+month instead of separate reference_job, transactions_job and publish_job runs,
+which Dagster would launch without any order among them.
 
 When the week spans a month boundary the tick requests two runs; both reload the
 reference tables and recreate the view, which is harmless (each replaces its
@@ -43,7 +43,7 @@ LOOKBACK = timedelta(days=7)
 
 weekly_job = define_asset_job(
     "weekly_job",
-    selection=AssetSelection.assets("purchase_counts").upstream(),
+    selection=AssetSelection.assets("purchase_counts_snapshot").upstream(),
     description="One month partition plus the reference tables, then the view: the weekly refresh, as one run.",
 )
 

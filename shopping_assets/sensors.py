@@ -45,6 +45,7 @@ from shopping_assets.partitions import MONTHLY
 from shopping_assets.resources.lake import Lake
 
 FOLDER = "transactions/"
+PAGE_SIZE = 1000  # S3's maximum per list_objects_v2 page; the paginator follows continuation tokens
 _MONTH_FOLDER = re.compile(r"^transactions/(\d{4})/(0[1-9]|1[0-2])/")
 
 bucket_transactions_job = define_asset_job(
@@ -59,7 +60,10 @@ def month_digests(lake: Lake) -> tuple[dict[str, str], list[str]]:
     entries: dict[str, list[str]] = {}
     ignored: list[str] = []
     client = lake.client()
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=lake.bucket, Prefix=lake.prefix + FOLDER):
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=lake.bucket, Prefix=lake.prefix + FOLDER, PaginationConfig={"PageSize": PAGE_SIZE}
+    )
+    for page in pages:
         for obj in page.get("Contents", []):
             key = obj["Key"][len(lake.prefix) :]
             match = _MONTH_FOLDER.match(key)

@@ -42,3 +42,21 @@ def line_count(input_dir: Path, month: str) -> int:
     for path in (input_dir / "transactions").glob(f"d={month}-*/transactions.json"):
         total += len(path.read_bytes().splitlines())
     return total
+
+
+def purchase_counts_between(input_dir: Path, first: str, before: str) -> dict[tuple[str, str], int]:
+    """Basket lines per (customer, product) purchased on days in [first, before), by date_of_purchase."""
+    customers = {row["customer_id"] for row in _csv(input_dir / "customers.csv")}
+    products = {row["product_id"] for row in _csv(input_dir / "products.csv")}
+    counts: Counter[tuple[str, str]] = Counter()
+    for path in sorted((input_dir / "transactions").glob("d=*/transactions.json")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            transaction = json.loads(line)
+            if not first <= transaction["date_of_purchase"][:10] < before:
+                continue
+            for item in transaction["basket"]:
+                if transaction["customer_id"] in customers and item["product_id"] in products:
+                    counts[(transaction["customer_id"], item["product_id"])] += 1
+    return dict(counts)

@@ -65,3 +65,43 @@ def _month_bounds(month: str):
 
     first = date.fromisoformat(f"{month}-01")
     return first, month_end(first)
+
+
+def test_period_views_answer_a_date_range_and_reconcile_with_the_all_time_view(pipeline):
+    pipeline.materialise(MONTHS)
+
+    weekly = pipeline.query(
+        "SELECT CUSTOMER_ID, PRODUCT_ID, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK GROUP BY 1, 2"
+    )
+    assert {(c, p): int(n) for c, p, n in weekly} == {(c, p): n for (c, _, p, _), n in pipeline.view().items()}
+    assert pipeline.query("SELECT COUNT(*) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK WHERE DAYOFWEEKISO(PERIOD_START) <> 1") == [(0,)]
+
+    # "how many times did each customer buy each product between two dates", from the weekly view
+    in_range = pipeline.query(
+        "SELECT CUSTOMER_ID, PRODUCT_ID, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK "
+        "WHERE PERIOD_START BETWEEN '2024-01-08' AND '2024-01-28' GROUP BY 1, 2"
+    )
+    expected = oracle.purchase_counts_between(pipeline.input_dir, "2024-01-08", "2024-01-29")  # three whole weeks
+    assert {(c, p): int(n) for c, p, n in in_range} == expected
+
+    monthly = pipeline.query("SELECT PERIOD_START, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH GROUP BY 1")
+    assert sum(int(n) for _, n in monthly) == sum(pipeline.expected_view().values())
+
+
+def test_the_snapshot_is_published_once_per_week_with_its_manifest(pipeline):
+    import json
+
+    pipeline.materialise(MONTHS)
+    pipeline.run_job("publish_job")  # a re-run of the same week replaces, never adds
+
+    lake = pipeline.definitions().resources["lake"]
+    keys = sorted(lake.list_keys(lake.client(), "exports/purchase_counts/"))
+    assert len(keys) == 3 and {k.rsplit("/", 1)[1] for k in keys} == {"manifest.json", "purchase_counts.csv", "purchase_counts.parquet"}
+    manifest = json.loads(pipeline.s3_object(next(k for k in keys if k.endswith("manifest.json"))))
+    assert manifest["row_count"] == len(pipeline.expected_view())
+    assert manifest["source_partitions"] == ["2024-01", "2024-02"]
+    import hashlib
+
+    csv_key = next(k for k in keys if k.endswith(".csv"))
+    body = lake.client().get_object(Bucket=lake.bucket, Key=lake.prefix + csv_key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == manifest["sha256"]["purchase_counts.csv"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timezone
+from logging import Logger
 
 from dagster import (
     AssetKey,
@@ -23,7 +24,7 @@ from dagster import (
 )
 
 from shopping_assets.alerts.freshness import describe, evaluate, freshness_windows
-from shopping_assets.alerts.notifiers import DeliveryError, deliver, notifiers_from_env
+from shopping_assets.alerts.notifiers import DeliveryError, Notifier, deliver, notifiers_from_env
 
 SUBJECT_PREFIX = "[shopping-patterns]"
 Clock = Callable[[], datetime]
@@ -40,6 +41,15 @@ def last_materializations(context: SensorEvaluationContext, names: list[str]) ->
         event = context.instance.get_latest_materialization_event(AssetKey.from_user_string(name))
         found[name] = datetime.fromtimestamp(event.timestamp, timezone.utc) if event else None
     return found
+
+
+def _sent(notifiers: list[Notifier], subject: str, body: str, log: Logger) -> bool:
+    try:
+        deliver(notifiers, f"{SUBJECT_PREFIX} {subject}", body, log)
+    except DeliveryError as exc:
+        log.error(f"{exc}; trying again next tick")
+        return False
+    return True
 
 
 def build_freshness_sensor(clock: Clock = _utc_now, minimum_interval_seconds: int = 600) -> SensorDefinition:
@@ -64,30 +74,14 @@ def build_freshness_sensor(clock: Clock = _utc_now, minimum_interval_seconds: in
         to_alert, recovered, incidents = evaluate(now, last, windows, alerted)
         notifiers = notifiers_from_env()
         lines = {name: describe(name, now, last[name], windows[name]) for name in windows}
-        if to_alert:
-            try:
-                deliver(
-                    notifiers,
-                    f"{SUBJECT_PREFIX} Stale data: {', '.join(to_alert)}",
-                    "Older than its freshness window:\n" + "\n".join(lines[n] for n in to_alert),
-                    context.log,
-                )
-            except DeliveryError as exc:
-                context.log.error(f"{exc}; retrying next tick")
-                incidents -= set(to_alert)  # not alerted yet: the next tick tries again
-        if recovered:
-            try:
-                deliver(
-                    notifiers,
-                    f"{SUBJECT_PREFIX} Fresh again: {', '.join(recovered)}",
-                    "Recovered:\n" + "\n".join(lines[n] for n in recovered),
-                    context.log,
-                )
-            except DeliveryError as exc:
-                context.log.error(f"{exc}; retrying next tick")
-                incidents |= set(recovered)  # still "open" until the recovery is delivered
+        stale_text = "Older than its freshness window:\n" + "\n".join(lines[n] for n in to_alert)
+        if to_alert and not _sent(notifiers, f"Stale data: {', '.join(to_alert)}", stale_text, context.log):
+            incidents -= set(to_alert)  # not alerted yet: the next tick tries again
+        fresh_text = "Recovered:\n" + "\n".join(lines[n] for n in recovered)
+        if recovered and not _sent(notifiers, f"Fresh again: {', '.join(recovered)}", fresh_text, context.log):
+            incidents |= set(recovered)  # the incident stays open until its end is delivered
         cursor = json.dumps({"alerted": sorted(incidents)})
-        summary = f"stale: {sorted(incidents) or 'none'}; alerted {to_alert or 'none'}, recovered {recovered or 'none'}"
+        summary = f"open incidents: {sorted(incidents) or '-'}; new: {to_alert or '-'}; ended: {recovered or '-'}"
         return SensorResult(skip_reason=summary, cursor=cursor)
 
     return freshness_alerts

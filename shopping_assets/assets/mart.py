@@ -1,7 +1,7 @@
 """The data scientists' view of purchase counts."""
 
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, MaterializeResult, asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from shopping_assets.metadata import column_schema, markdown_table
 from shopping_assets.resources.warehouse import Warehouse
@@ -65,4 +65,50 @@ def purchase_counts(warehouse: Warehouse) -> MaterializeResult:
     )
 
 
-ASSETS = [purchase_counts]
+def period_view(period: str) -> AssetsDefinition:
+    name = f"purchase_counts_by_{period.lower()}"
+
+    @asset(
+        name=name,
+        deps=[purchase_counts],
+        group_name="mart",
+        kinds={"snowflake", "view"},
+        description=(
+            f"MART.PURCHASE_COUNTS_BY_{period}: purchase counts per customer, product and {period.lower()} "
+            f"(PERIOD_START, the {period.lower()}'s first day{', a Monday' if period == 'WEEK' else ''}), "
+            "dated by date_of_purchase. Its totals equal the all-time view's."
+        ),
+        check_specs=[
+            AssetCheckSpec("reconciles_with_all_time", asset=name, blocking=True,
+                           description="Summed over periods, every (customer, product) count equals the all-time view's."),
+        ],
+    )  # fmt: skip
+    def view(warehouse: Warehouse) -> MaterializeResult:
+        table = warehouse.table("MART", f"PURCHASE_COUNTS_BY_{period}")
+        all_time = warehouse.table("MART", "PURCHASE_COUNTS")
+        with warehouse.session() as session:
+            session.run("mart/purchase_counts_by_period", {"period": period})
+            rows, periods = session.query(f"SELECT COUNT(*), COUNT(DISTINCT PERIOD_START) FROM {table}")[0]
+            mismatches = session.query(
+                f"SELECT COUNT(*) FROM (SELECT CUSTOMER_ID, PRODUCT_ID, SUM(PURCHASE_COUNT) AS N FROM {table} "
+                f"GROUP BY CUSTOMER_ID, PRODUCT_ID) AS p FULL OUTER JOIN {all_time} AS a "
+                "ON a.CUSTOMER_ID = p.CUSTOMER_ID AND a.PRODUCT_ID = p.PRODUCT_ID "
+                "WHERE a.PURCHASE_COUNT IS NULL OR p.N IS NULL OR a.PURCHASE_COUNT <> p.N"
+            )[0][0]
+        return MaterializeResult(
+            metadata={"dagster/row_count": int(rows), "periods": int(periods), "view": table},
+            check_results=[
+                AssetCheckResult(
+                    check_name="reconciles_with_all_time",
+                    passed=int(mismatches) == 0,
+                    metadata={"mismatched (customer, product) pairs": int(mismatches)},
+                )
+            ],
+        )
+
+    return view
+
+
+PERIOD_VIEWS = [period_view("WEEK"), period_view("MONTH")]
+
+ASSETS = [purchase_counts, *PERIOD_VIEWS]

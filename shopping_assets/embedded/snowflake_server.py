@@ -1,12 +1,15 @@
 """The embedded Snowflake emulator: fakesnow's HTTP server on 127.0.0.1.
 
-Four things differ from `fakesnow -s`:
+Five things differ from `fakesnow -s`:
 - every session shares one FakeSnow whose databases live in files under `--state`,
   so tables survive a restart (fakesnow's own FAKESNOW_DB_PATH session parameter
   gives each session an exclusive database, which concurrent runs cannot share);
 - `s3://` reads go to the embedded S3 server (see s3_filesystem.py), so COPY INTO
   from the external stage works offline exactly as the pipeline issues it.
 - the project's emulator macros are installed (see emulator_gaps.py);
+- a session the client closes is closed in DuckDB too, rolling back a transaction
+  it left open (fakesnow only forgets the token, and the open transaction would
+  then conflict with every later write to the same rows);
 - a statement the emulator cannot run fails at once with its message, where
   fakesnow answers HTTP 500 and the connector would retry it for minutes.
 All of it reaches into fakesnow's module state, which is why fakesnow is pinned exactly.
@@ -44,10 +47,27 @@ def _fail_fast(server_module) -> None:
             }
         )
 
-    for route in server_module.app.routes:
-        if getattr(route, "path", "") == "/queries/v1/query-request":
-            route.endpoint = query_request
-            route.app = request_response(query_request)
+    _replace_route(server_module.app, "/queries/v1/query-request", query_request)
+
+
+def _close_on_delete(server_module) -> None:
+    original = server_module.session
+
+    async def session(request):
+        if request.query_params.get("delete"):
+            token = request.headers.get("Authorization", "")[17:-1]
+            if (conn := server_module.sessions.get(token)) is not None:
+                conn.close()
+        return await original(request)
+
+    _replace_route(server_module.app, "/session", session)
+
+
+def _replace_route(app, path: str, endpoint) -> None:
+    for route in app.routes:
+        if getattr(route, "path", "") == path:
+            route.endpoint = endpoint
+            route.app = request_response(endpoint)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator_gaps.install(shared.duck_conn)
     fakesnow.server.shared_fs = shared
     _fail_fast(fakesnow.server)
+    _close_on_delete(fakesnow.server)
 
     print(f"snowflake emulator ready on 127.0.0.1:{args.port}", flush=True)
     uvicorn.run(fakesnow.server.app, host="127.0.0.1", port=args.port, log_level="warning")
