@@ -176,6 +176,13 @@ def parser() -> argparse.ArgumentParser:
     service.add_argument("action", choices=["start", "stop", "status"])
     service.set_defaults(handler=cmd_services)
 
+    from shopping_assets.bootstrap.cli import add_arguments as bootstrap_arguments
+    from shopping_assets.bootstrap.cli import run_from_args as bootstrap
+
+    setup = commands.add_parser("bootstrap", help="create or update the production bucket, IAM role and Snowflake objects")
+    bootstrap_arguments(setup)
+    setup.set_defaults(handler=bootstrap)
+
     dev = commands.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the embedded services up")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(handler=cmd_dev)
