@@ -131,4 +131,7 @@ def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(settings):
     job = defs.resolve_job_def(bucket_transactions_job.name)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     # Not transaction_objects: it mirrors the input folder into the bucket and would delete new objects.
-    assert selected == {"raw_transaction_lines", "transaction_items", "purchase_counts"}
+    assert selected == {
+        "raw_transaction_lines", "transaction_items", "purchase_counts",
+        "purchase_counts_by_week", "purchase_counts_by_month", "purchase_counts_snapshot",
+    }  # fmt: skip

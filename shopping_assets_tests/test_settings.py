@@ -64,3 +64,35 @@ def test_bad_configuration_names_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
         Settings.from_env()
+
+
+def test_no_configured_secret_reaches_logs_or_metadata(make_pipeline, monkeypatch, tmp_path):
+    from dagster import DagsterInstance
+
+    from data_generator import GeneratorConfig, generate
+
+    secrets = {
+        "SNOWFLAKE_PASSWORD": "sf-pw-7f3a9c",
+        "SNOWFLAKE_PRIVATE_KEY_PASSWORD": "pk-pw-51be02",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-c0ffee",
+        "SHOPPING_ALERT_SMTP_PASSWORD": "smtp-pw-9d8e7f",
+        "SHOPPING_ALERT_SLACK_WEBHOOK_URL": "https://hooks.example.invalid/T000/B000/hush-42",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    from datetime import date
+
+    root = tmp_path / "in"
+    generate(root, GeneratorConfig(customers=10, seed=1), date(2024, 3, 1), date(2024, 3, 31), progress=False)
+    pipeline = make_pipeline(root)
+    pipeline.materialise(["2024-03-01"])
+
+    instance = DagsterInstance.get()
+    text = []
+    for run in instance.get_runs(limit=20):
+        text.append(repr(run.run_config) + repr(run.tags))
+        text.extend(repr(record) for record in instance.all_logs(run.run_id))
+    everything = "\n".join(text)
+    assert "raw_transaction_lines" in everything  # the logs were read
+    for name, value in secrets.items():
+        assert value not in everything, name
