@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev bench services-start services-stop services-status clean
+.PHONY: install run test dev bench bench-incremental bench-generator services-start services-stop services-status clean
 
 install: $(STAMP)
 
@@ -23,6 +23,12 @@ dev: install
 	$(BIN)/shopping-pipeline dev
 
 bench: install
+	$(BIN)/shopping-pipeline bench
+
+bench-incremental: install
+	$(BIN)/shopping-pipeline bench --incremental
+
+bench-generator: install
 	$(BIN)/python -m data_generator.bench
 
 services-start: install

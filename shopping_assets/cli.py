@@ -143,6 +143,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return process.wait()
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from shopping_assets.bench import main as bench
+
+    return bench([option for option in args.options if option != "--"])
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from data_generator.cli import run_from_args
 
@@ -182,6 +188,12 @@ def parser() -> argparse.ArgumentParser:
     setup = commands.add_parser("bootstrap", help="create or update the production bucket, IAM role and Snowflake objects")
     bootstrap_arguments(setup)
     setup.set_defaults(handler=bootstrap)
+
+    bench = commands.add_parser(
+        "bench", help="time every stage at scale against the plain-DuckDB floor (options: bench -- --help)"
+    )
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to python -m shopping_assets.bench")
+    bench.set_defaults(handler=cmd_bench)
 
     dev = commands.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the embedded services up")
     dev.add_argument("--port", type=int, default=3000)
