@@ -15,7 +15,7 @@ class RunOutcome:
     success: bool
     # asset -> its materialisation metadata, as plain values
     metadata: dict[str, dict] = field(default_factory=dict)
-    # check name -> its evaluation (passed, severity, metadata)
+    # "asset.check" (and the bare check name) -> its evaluation (passed, severity, metadata)
     checks: dict[str, object] = field(default_factory=dict)
 
 
@@ -38,6 +38,7 @@ def execute(
         }
     for event in result.get_asset_check_evaluations():
         outcome.checks[event.check_name] = event
+        outcome.checks[f"{event.asset_key.to_user_string()}.{event.check_name}"] = event
     return outcome
 
 

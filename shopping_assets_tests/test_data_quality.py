@@ -159,13 +159,22 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
     pipeline = make_pipeline(root)
 
     pipeline.materialise(["2024-05-01"])
+    reference = pipeline.run("reference_job")
 
+    unique = reference.checks["raw_customers.unique_valid_ids"]
+    assert unique.passed  # duplicates were quarantined, so the view joins to one row per id
+    assert unique.metadata["ids repeated in the file"].value == ["C1", "C2"]
     assert {reason for _, reason in quarantine_rows(pipeline, "customers")} == {
         "duplicate_row", "conflicting_duplicate_id", "loyalty_not_integer", "loyalty_out_of_range", "missing_customer_id",
     }  # fmt: skip
     assert len(quarantine_rows(pipeline, "customers")) == 6  # C1 copy, both C2, C3, C4, the blank id
     assert quarantine_rows(pipeline, "products") == [("P04,no category,", "missing_category")]
     assert pipeline.view() == {("C1", 7, "P03", "clothes"): 1}
+    exported = tmp_path / "quarantine.csv"
+    from shopping_assets.export import export_table
+
+    assert export_table(pipeline.warehouse(), "quarantine", exported) == 7
+    assert "conflicting_duplicate_id" in exported.read_text()
     described = pipeline.query("SELECT PRODUCT_DESCRIPTION FROM {db}.STAGING.PRODUCTS WHERE PRODUCT_ID = 'P03'")
     assert described == [('kid\'s "fun" socks, pack of 3',)]
 
@@ -176,6 +185,8 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
         (b"customer_id,loyalty_score\r\nC1,7,extra\r\n", "extra column"),
         (b"customer_id,loyalty_score\r\nC1\r\n", "missing column"),
         (b"customer_id,loyalty_score\r\nC\xff1,7\r\n", "not UTF-8"),
+        (b"", "empty file"),
+        (b"id,score\r\nC1,7\r\n", "wrong header"),
     ],
 )
 def test_a_malformed_reference_file_stops_the_load_naming_the_file(make_pipeline, tmp_path, customers, problem):

@@ -7,7 +7,15 @@ factory builds them from a description of the table.
 
 from dataclasses import dataclass
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from shopping_assets import quality
 from shopping_assets.metadata import markdown_table
@@ -86,6 +94,15 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
         group_name="raw",
         kinds={"snowflake"},
         description=f"RAW.{ref.table}: {ref.description}, as text, replaced whole on every load.",
+        check_specs=[
+            AssetCheckSpec(
+                "unique_valid_ids",
+                asset=f"raw_{ref.name}",
+                blocking=True,
+                description=f"Each {ref.columns[0]} appears once among the valid rows the view joins to "
+                "(a duplicate would double-count purchases); duplicates in the file are listed.",
+            )
+        ],
     )
     def raw_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         names = {"table": ref.table, "columns": ", ".join(ref.columns), "checks": ref.checks}
@@ -96,6 +113,18 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
                 loaded = session.run("raw/reference_replace", names, source_file=ref.key).rowcount
                 quarantined = session.run("staging/quarantine_reference_replace", names, source=ref.name).rowcount
             reasons = quality.reasons(session, ref.name)
+            id_column = ref.columns[0].upper()
+            repeated_valid, = session.query(
+                f"SELECT COUNT(*) FROM (SELECT {id_column} FROM {warehouse.table('STAGING', ref.table)} "
+                f"GROUP BY {id_column} HAVING COUNT(*) > 1)"
+            )[0]
+            repeated_in_file = [
+                str(row[0])
+                for row in session.query(
+                    f"SELECT TRIM({id_column}) FROM {warehouse.table('RAW', ref.table)} "
+                    f"GROUP BY TRIM({id_column}) HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10"
+                )
+            ]
             preview = session.query(
                 f"SELECT {', '.join(ref.columns)} FROM {warehouse.table('RAW', ref.table)} "
                 f"ORDER BY {ref.columns[0]} LIMIT 10"
@@ -110,7 +139,14 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
                 "table": warehouse.table("RAW", ref.table),
                 "source": MetadataValue.url(f"{warehouse.stage_url}{ref.key}"),
                 "preview": markdown_table(ref.columns, preview),
-            }
+            },
+            check_results=[
+                AssetCheckResult(
+                    check_name="unique_valid_ids",
+                    passed=int(repeated_valid) == 0,
+                    metadata={"ids repeated among valid rows": int(repeated_valid), "ids repeated in the file": repeated_in_file},
+                )
+            ],
         )
 
     return [input_file, s3_object, raw_table]
