@@ -44,13 +44,12 @@ def _services_up(settings: Settings):
 
 def _months_to_run(settings: Settings, input_data, months: int, end: date) -> list[str]:
     from data_generator import months_between
+    from data_generator.dates import add_months
 
     from shopping_assets.partitions import MONTHLY
 
     if input_data.generate:
-        first = date(end.year, end.month, 1)
-        for _ in range(months - 1):
-            first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+        first = add_months(date(end.year, end.month, 1), 1 - months)
         keys = [m.isoformat() for m in months_between(first, end)]
     else:
         input_data.check_layout()
