@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev bench bench-incremental bench-generator services-start services-stop services-status clean
+.PHONY: install run test dev bench bench-incremental bench-generator soak services-start services-stop services-status clean
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ bench: install
 
 bench-incremental: install
 	$(BIN)/shopping-pipeline bench --incremental
+
+soak: install
+	$(BIN)/shopping-pipeline soak
 
 bench-generator: install
 	$(BIN)/python -m data_generator.bench

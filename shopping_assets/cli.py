@@ -155,6 +155,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from shopping_assets import soak
+
+    return soak.main(args.months, args.rounds, args.seed)
+
+
 def parser() -> argparse.ArgumentParser:
     from data_generator.cli import add_arguments
 
@@ -193,6 +199,14 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to python -m shopping_assets.bench")
     bench.set_defaults(handler=cmd_bench)
+
+    soak = commands.add_parser(
+        "soak", help="reload every month in random order under random crashes and service faults; check the view"
+    )
+    soak.add_argument("--months", type=int, default=24, help="monthly partitions (default 24)")
+    soak.add_argument("--rounds", type=int, default=3, help="reloads of every month (default 3)")
+    soak.add_argument("--seed", type=int, default=7)
+    soak.set_defaults(handler=cmd_soak)
 
     dev = commands.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the embedded services up")
     dev.add_argument("--port", type=int, default=3000)

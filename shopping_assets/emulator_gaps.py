@@ -10,6 +10,11 @@ Known emulator differences that need no stand-in, because nothing depends on the
 - FLATTEN's INDEX is a row_number() over the unnested rows, not always the
   position in the array, so STAGING.TRANSACTION_ITEMS.ITEM_INDEX may differ from
   Snowflake's on the emulator; counts and every other column are the same.
+- A write that meets another session's open transaction fails at once (a lock
+  error, 000625) where Snowflake waits for the lock; the steps' RetryPolicy waits
+  instead (see sql/setup/06_load_lock.sql and embedded/snowflake_server.py).
+- A retried query request is run again, where Snowflake recognises its request id;
+  the fault proxy therefore breaks requests only before they reach the emulator.
 """
 
 from __future__ import annotations

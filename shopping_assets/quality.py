@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dagster import AssetCheckSeverity
+from dagster import AssetCheckSeverity, Failure
 
 from shopping_assets.errors import UserFacingError
 from shopping_assets.settings import SettingsError
 
 
-class InputLayoutError(UserFacingError, ValueError):
-    """An input file is missing, empty or malformed; the message names the file (and line)."""
+class InputLayoutError(UserFacingError, Failure, ValueError):
+    """An input file is missing, empty or malformed; the message names the file (and line).
+
+    A Failure that forbids retries: running the step again cannot fix the file.
+    """
+
+    def __init__(self, message: str):
+        Failure.__init__(self, description=message, allow_retries=False)
 
 
 def count_lines(path: Path) -> int:

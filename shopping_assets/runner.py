@@ -17,6 +17,9 @@ class RunOutcome:
     metadata: dict[str, dict] = field(default_factory=dict)
     # "asset.check" (and the bare check name) -> its evaluation (passed, severity, metadata)
     checks: dict[str, object] = field(default_factory=dict)
+    # each failed step's last error message, and how many times steps were retried
+    errors: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
 
 
 def execute(
@@ -36,10 +39,24 @@ def execute(
         outcome.metadata[materialization.asset_key.to_user_string()] = {
             k: v.value for k, v in materialization.metadata.items()
         }
+    for event in result.all_events:
+        if event.is_step_failure:
+            outcome.errors[event.step_key] = _messages(event.step_failure_data.error)
+        elif event.is_step_up_for_retry:
+            outcome.retries += 1
     for event in result.get_asset_check_evaluations():
         outcome.checks[event.check_name] = event
         outcome.checks[f"{event.asset_key.to_user_string()}.{event.check_name}"] = event
     return outcome
+
+
+def _messages(error) -> str:
+    """The error's message and its causes', outermost first ("Exceeded max_retries" hides the reason)."""
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause
+    return "\n".join(messages)
 
 
 def materialise_all(

@@ -59,6 +59,13 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def _count(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of at least 1")
+    return int(raw)
+
+
 def _port(name: str, default: int) -> int:
     raw = _env(name, str(default))
     if not raw.isdigit() or not 0 < int(raw) < 65536:
@@ -83,6 +90,8 @@ class Settings:
     snowflake_key_pair: bool
     s3_port: int
     snowflake_port: int
+    # attempts per S3 request, the first included (botocore standard retry mode)
+    s3_max_attempts: int = 5
 
     @property
     def local(self) -> bool:
@@ -127,4 +136,5 @@ class Settings:
             snowflake_key_pair=bool(os.environ.get("SNOWFLAKE_PRIVATE_KEY_PATH", "").strip()),
             s3_port=_port("SHOPPING_S3_PORT", 9571),
             snowflake_port=_port("SHOPPING_SNOWFLAKE_PORT", 9572),
+            s3_max_attempts=_count("SHOPPING_S3_MAX_ATTEMPTS", 5),
         )

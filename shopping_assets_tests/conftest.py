@@ -18,6 +18,12 @@ import pytest
 
 from shopping_assets_tests import oracle
 
+# Set before shopping_assets is imported: tests wait less than production does
+# between step retries, for a dead client's locks, and for botocore's retries.
+os.environ.setdefault("SHOPPING_STEP_RETRY_DELAY", "1")
+os.environ.setdefault("SHOPPING_EMULATOR_DETACHED_TIMEOUT", "2")
+os.environ.setdefault("SHOPPING_S3_MAX_ATTEMPTS", "3")
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -38,6 +44,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
         DAGSTER_HOME=str(home / "dagster"),
     )
     (home / "dagster").mkdir()
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     from shopping_assets.embedded import services
     from shopping_assets.settings import Settings
 

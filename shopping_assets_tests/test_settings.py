@@ -58,7 +58,7 @@ def test_nothing_set_means_the_embedded_deployment(monkeypatch):
 @pytest.mark.parametrize(
     ("name", "value"),
     [("SHOPPING_DEPLOYMENT", "staging"), ("SHOPPING_BUCKET", "Bad_Bucket"), ("SNOWFLAKE_DATABASE", "X;DROP"),
-     ("SHOPPING_S3_PORT", "http"), ("SHOPPING_FIRST_MONTH", "2018-13")],
+     ("SHOPPING_S3_PORT", "http"), ("SHOPPING_FIRST_MONTH", "2018-13"), ("SHOPPING_S3_MAX_ATTEMPTS", "0")],
 )  # fmt: skip
 def test_bad_configuration_names_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)

@@ -5,6 +5,7 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetsDefinition
 
 from shopping_assets.metadata import column_schema, markdown_table
 from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.retries import SERVICE_RETRY
 
 PURCHASE_COUNTS_COLUMNS = (
     ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
@@ -16,6 +17,7 @@ PURCHASE_COUNTS_COLUMNS = (
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     deps=[AssetKey("transaction_items"), AssetKey("raw_customers"), AssetKey("raw_products")],
     group_name="mart",
     kinds={"snowflake", "view"},
@@ -69,6 +71,7 @@ def period_view(period: str) -> AssetsDefinition:
     name = f"purchase_counts_by_{period.lower()}"
 
     @asset(
+        retry_policy=SERVICE_RETRY,
         name=name,
         deps=[purchase_counts],
         group_name="mart",

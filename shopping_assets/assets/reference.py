@@ -22,6 +22,7 @@ from shopping_assets.metadata import markdown_table
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.retries import SERVICE_RETRY
 
 REFERENCE_FOLDER = "reference/"
 
@@ -60,6 +61,7 @@ PRODUCTS = ReferenceTable(
 
 def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
     @asset(
+        retry_policy=SERVICE_RETRY,
         name=f"{ref.name}_file",
         group_name="inputs",
         kinds={"csv"},
@@ -77,6 +79,7 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
         )
 
     @asset(
+        retry_policy=SERVICE_RETRY,
         name=f"{ref.name}_object",
         deps=[input_file],
         group_name="landing",
@@ -89,6 +92,7 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
         return MaterializeResult(metadata={"uri": MetadataValue.url(lake.uri(ref.key)), "bytes": result["bytes"]})
 
     @asset(
+        retry_policy=SERVICE_RETRY,
         name=f"raw_{ref.name}",
         deps=[s3_object],
         group_name="raw",

@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from shopping_assets.export import read_table, write_frame
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.retries import SERVICE_RETRY
 from shopping_assets.settings import Settings
 
 EXPORTS_FOLDER = "exports/purchase_counts/"
@@ -29,6 +30,7 @@ def as_of(context: AssetExecutionContext) -> str:
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     deps=[AssetKey("purchase_counts"), AssetKey("purchase_counts_by_week"), AssetKey("purchase_counts_by_month")],
     group_name="mart",
     kinds={"s3", "parquet", "csv"},

@@ -25,11 +25,13 @@ from shopping_assets.partitions import MONTHLY, day_key, month_folder
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.retries import SERVICE_RETRY
 
 QUARANTINE_FOLDER = "quarantine/transactions/"
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     partitions_def=MONTHLY,
     group_name="inputs",
     kinds={"json"},
@@ -49,6 +51,7 @@ def transaction_files(context: AssetExecutionContext, input_data: InputData) -> 
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     partitions_def=MONTHLY,
     deps=[transaction_files],
     group_name="landing",
@@ -83,6 +86,7 @@ def _uploaded_lines(context: AssetExecutionContext) -> int | None:
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     partitions_def=MONTHLY,
     deps=[transaction_objects],
     group_name="raw",
@@ -124,6 +128,7 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
 
 
 @asset(
+    retry_policy=SERVICE_RETRY,
     partitions_def=MONTHLY,
     deps=[raw_transaction_lines, AssetKey("raw_customers"), AssetKey("raw_products")],
     group_name="staging",

@@ -85,6 +85,8 @@ def services(settings: Settings) -> list[Service]:
                 "--port", str(settings.snowflake_port),
                 "--state", str(state / "snowflake"),
                 "--s3-endpoint", f"http://127.0.0.1:{settings.s3_port}",
+                # how long a dead client's open transaction holds its locks (Snowflake: 5 minutes)
+                "--detached-timeout", os.environ.get("SHOPPING_EMULATOR_DETACHED_TIMEOUT", "30"),
             ),
             settings.home,
         ),

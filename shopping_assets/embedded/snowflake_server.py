@@ -9,9 +9,16 @@ Five things differ from `fakesnow -s`:
 - the project's emulator macros are installed (see emulator_gaps.py);
 - a session the client closes is closed in DuckDB too, rolling back a transaction
   it left open (fakesnow only forgets the token, and the open transaction would
-  then conflict with every later write to the same rows);
+  then conflict with every later write to the same rows); logins return a master
+  token, without which the connector never sends that logout at all;
 - a statement the emulator cannot run fails at once with its message, where
-  fakesnow answers HTTP 500 and the connector would retry it for minutes.
+  fakesnow answers HTTP 500 and the connector would retry it for minutes;
+- a write that conflicts with another session's open transaction fails with a
+  lock error naming the conflict (Snowflake would wait for the lock instead; the
+  step's RetryPolicy does the waiting here);
+- a transaction left open by a client that died (SIGKILL, lost machine) is rolled
+  back once it has been idle for --detached-timeout seconds, as Snowflake aborts
+  a detached transaction that blocks others after 5 idle minutes.
 All of it reaches into fakesnow's module state, which is why fakesnow is pinned exactly.
 
 Run as: python -m shopping_assets.embedded.snowflake_server --port 9572 --state DIR --s3-endpoint URL
@@ -20,9 +27,11 @@ Run as: python -m shopping_assets.embedded.snowflake_server --port 9572 --state 
 from __future__ import annotations
 
 import argparse
+import threading
+import time
+from pathlib import Path
 
 from starlette.routing import request_response
-from pathlib import Path
 
 
 def _fail_fast(server_module) -> None:
@@ -50,6 +59,25 @@ def _fail_fast(server_module) -> None:
     _replace_route(server_module.app, "/queries/v1/query-request", query_request)
 
 
+def _master_token(server_module) -> None:
+    """Log in with a master token too: without one the connector never sends its logout."""
+    import json
+
+    from starlette.responses import JSONResponse
+
+    original = _route_endpoint(server_module.app, "/session/v1/login-request")
+
+    async def login_request(request):
+        response = await original(request)
+        body = json.loads(response.body)
+        if body.get("success") and body["data"].get("masterToken") is None:
+            body["data"]["masterToken"] = body["data"]["token"]
+            return JSONResponse(body, status_code=response.status_code)
+        return response
+
+    _replace_route(server_module.app, "/session/v1/login-request", login_request)
+
+
 def _close_on_delete(server_module) -> None:
     original = server_module.session
 
@@ -61,6 +89,82 @@ def _close_on_delete(server_module) -> None:
         return await original(request)
 
     _replace_route(server_module.app, "/session", session)
+
+
+def _conflicts_as_lock_errors() -> None:
+    import duckdb
+    import snowflake.connector.errors
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    original = FakeSnowflakeCursor.execute
+
+    def execute(self, command, *args, **kwargs):
+        try:
+            return original(self, command, *args, **kwargs)
+        except duckdb.TransactionException as error:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"Snowflake emulator: this statement conflicts with another session's open transaction "
+                f"(Snowflake would wait for its lock): {error}",
+                errno=625,
+                sqlstate="57014",
+            ) from None
+
+    FakeSnowflakeCursor.execute = execute
+
+
+def _abort_detached_transactions(server_module, timeout: float) -> None:
+    """Roll back transactions whose client has gone quiet for `timeout` seconds."""
+    lock = threading.Lock()
+    # token -> [last request ended at, requests in flight, transaction open]
+    sessions: dict[str, list] = {}
+    original = _route_endpoint(server_module.app, "/queries/v1/query-request")
+
+    async def query_request(request):
+        token = request.headers.get("Authorization", "")[17:-1]
+        text = _statement_text(await request.body(), request.headers.get("Content-Encoding"))
+        with lock:
+            state = sessions.setdefault(token, [0.0, 0, False])
+            state[1] += 1
+        try:
+            return await original(request)
+        finally:
+            with lock:
+                state[0], state[1] = time.monotonic(), state[1] - 1
+                if text.startswith(("BEGIN", "START TRANSACTION")):
+                    state[2] = True
+                elif text.startswith(("COMMIT", "ROLLBACK")):
+                    state[2] = False
+
+    def reap() -> None:
+        while True:
+            time.sleep(min(1.0, timeout / 2))
+            with lock:
+                now = time.monotonic()
+                for token, (last, in_flight, open_transaction) in list(sessions.items()):
+                    if token not in server_module.sessions:
+                        del sessions[token]
+                    elif open_transaction and not in_flight and now - last > timeout:
+                        server_module.sessions.pop(token).close()
+                        del sessions[token]
+                        print(f"rolled back a transaction detached for {now - last:.0f} s", flush=True)
+
+    _replace_route(server_module.app, "/queries/v1/query-request", query_request)
+    threading.Thread(target=reap, name="detached-transactions", daemon=True).start()
+
+
+def _statement_text(body: bytes, encoding: str | None) -> str:
+    import gzip
+    import json
+
+    try:
+        payload = json.loads(gzip.decompress(body) if encoding == "gzip" else body)
+        return payload.get("sqlText", "").lstrip().upper()
+    except ValueError:
+        return ""
+
+
+def _route_endpoint(app, path: str):
+    return next(route.endpoint for route in app.routes if getattr(route, "path", "") == path)
 
 
 def _replace_route(app, path: str, endpoint) -> None:
@@ -75,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--s3-endpoint", required=True)
+    parser.add_argument("--detached-timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
 
     import fakesnow.server
@@ -90,7 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     emulator_gaps.install(shared.duck_conn)
     fakesnow.server.shared_fs = shared
     _fail_fast(fakesnow.server)
+    _master_token(fakesnow.server)
     _close_on_delete(fakesnow.server)
+    _conflicts_as_lock_errors()
+    _abort_detached_transactions(fakesnow.server, args.detached_timeout)
 
     print(f"snowflake emulator ready on 127.0.0.1:{args.port}", flush=True)
     uvicorn.run(fakesnow.server.app, host="127.0.0.1", port=args.port, log_level="warning")

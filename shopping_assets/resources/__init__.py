@@ -33,10 +33,11 @@ def build_resources(settings: Settings, input_data: InputData | None = None) -> 
             region_name="us-east-1",
             aws_access_key_id="embedded",
             aws_secret_access_key="embedded",
+            max_attempts=settings.s3_max_attempts,
         )
     else:
         # Credentials come from boto3's own chain (environment, profile or instance role).
-        s3 = S3Resource(region_name=settings.region)
+        s3 = S3Resource(region_name=settings.region, max_attempts=settings.s3_max_attempts)
     snowflake = snowflake_resource(settings)
     return {
         "input_data": input_data or input_data_from_env(settings),

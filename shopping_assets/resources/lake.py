@@ -4,8 +4,39 @@
 from collections.abc import Mapping
 from pathlib import Path
 
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
+
+from shopping_assets import faults
+from shopping_assets.errors import ServiceCallError
+
+S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
+
+
+class _NamingClient:
+    """The boto3 client, whose failures (after botocore's retries) name S3, the endpoint and the call."""
+
+    def __init__(self, client, where: str):
+        self._client = client
+        self._where = where
+
+    def failed(self, operation: str, error: Exception) -> ServiceCallError:
+        return ServiceCallError(f"S3 {operation} on {self._where} failed: {error}")
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name == "get_paginator":
+            return attribute
+
+        def call(*args, **kwargs):
+            try:
+                return attribute(*args, **kwargs)
+            except S3_ERRORS as error:
+                raise self.failed(name, error) from error
+
+        return call
 
 
 _CLIENTS: dict[tuple, object] = {}
@@ -23,7 +54,7 @@ class Lake(ConfigurableResource):
         s3 = self.s3
         key = (s3.endpoint_url, s3.region_name, s3.profile_name, s3.aws_access_key_id, self.bucket, self.create_bucket)
         if key not in _CLIENTS:
-            client = s3.get_client()
+            client = _NamingClient(s3.get_client(), f"{s3.endpoint_url or 'AWS'} (bucket {self.bucket})")
             if self.create_bucket:
                 existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
                 if self.bucket not in existing:
@@ -37,9 +68,13 @@ class Lake(ConfigurableResource):
     def list_keys(self, client, folder: str) -> dict[str, int]:
         """Stage-relative keys under `folder`, with their sizes."""
         found = {}
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + folder):
-            for obj in page.get("Contents", []):
-                found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+        try:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + folder)
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+        except S3_ERRORS as error:
+            raise client.failed("ListObjectsV2", error) from error
         return found
 
     def mirror(self, files: Mapping[str, Path], folder: str) -> dict[str, int]:
@@ -53,9 +88,10 @@ class Lake(ConfigurableResource):
             raise ValueError(f"every key must be under {folder!r}")
         client = self.client()
         size = 0
-        for key, path in sorted(files.items()):
+        for number, (key, path) in enumerate(sorted(files.items()), start=1):
             client.upload_file(str(path), self.bucket, self.prefix + key)
             size += path.stat().st_size
+            faults.checkpoint(f"upload:{number}")
         stale = sorted(set(self.list_keys(client, folder)) - set(files))
         for start in range(0, len(stale), 1000):
             chunk = stale[start : start + 1000]

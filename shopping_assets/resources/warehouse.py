@@ -8,9 +8,16 @@ from typing import Any
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_snowflake import SnowflakeResource
 
-from shopping_assets import emulator_gaps, sql
+from shopping_assets import emulator_gaps, faults, sql
 
-SETUP = ("setup/01_schemas", "setup/02_file_formats", "setup/03_stage", "setup/04_tables", "setup/05_staging_views")
+SETUP = (
+    "setup/01_schemas",
+    "setup/02_file_formats",
+    "setup/03_stage",
+    "setup/04_tables",
+    "setup/05_staging_views",
+    "setup/06_load_lock",
+)
 
 # One setup per process and target is enough: every statement in it is idempotent.
 _set_up: set[tuple[str, str]] = set()
@@ -29,8 +36,9 @@ class Session:
             params = emulator_gaps.params_for(name, params, self.warehouse.stage_url)
         names = {"database": self.warehouse.database, "storage_integration": self.warehouse.storage_integration}
         cursor = self.connection.cursor()
-        for statement in sql.render(file, {**names, **(identifiers or {})}):
+        for number, statement in enumerate(sql.render(file, {**names, **(identifiers or {})}), start=1):
             cursor.execute(statement, params if "%(" in statement else None)
+            faults.checkpoint(f"{name}:{number}")
         return cursor
 
     def rows(self, name: str, identifiers: dict[str, str] | None = None, **params: Any) -> list[tuple]:
@@ -44,9 +52,11 @@ class Session:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One replacing transaction, serialised with every other run's by the load lock."""
         cursor = self.connection.cursor()
         cursor.execute("BEGIN")
         try:
+            self.run("raw/take_load_lock")
             yield
         except BaseException:
             cursor.execute("ROLLBACK")

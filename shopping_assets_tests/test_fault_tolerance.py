@@ -1,0 +1,209 @@
+"""Crashes, flaky services and concurrent runs: the view ends up exactly right, with nothing doubled.
+
+Crashes are real: a `shopping-pipeline run` process is SIGKILLed at a named point
+(SHOPPING_FAULT_POINT, see shopping_assets/faults.py), leaving its S3 uploads half
+done or its Snowflake transaction open. Flaky networks are a real proxy
+(shopping_assets/embedded/fault_proxy.py) between the pipeline and the services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from data_generator import GeneratorConfig, generate
+from shopping_assets_tests import oracle
+
+MONTH = "2024-02-01"
+
+
+def _generate(root: Path) -> Path:
+    generate(root, GeneratorConfig(customers=40, seed=11), date(2024, 2, 1), date(2024, 2, 29), progress=False)
+    return root
+
+
+def _change(root: Path) -> None:
+    """A second version of the month: its last day withdrawn, new lines on its first."""
+    days = sorted((root / "transactions").iterdir())
+    shutil.rmtree(days[-1])
+    first = days[0] / "transactions.json"
+    lines = first.read_text().splitlines()
+    extra = []
+    for line in lines[:5]:
+        doc = json.loads(line)
+        doc["basket"] = [{**item, "price": item["price"] + 1} for item in doc["basket"]]
+        extra.append(json.dumps(doc))
+    first.write_text("\n".join(lines + extra) + "\n")
+
+
+def _counts(pipeline) -> tuple[int, int]:
+    raw = pipeline.query(f"SELECT COUNT(*) FROM {{db}}.RAW.TRANSACTION_LINES WHERE PARTITION_MONTH = '{MONTH}'")
+    items = pipeline.query(f"SELECT COUNT(*) FROM {{db}}.STAGING.TRANSACTION_ITEMS WHERE PARTITION_MONTH = '{MONTH}'")
+    return int(raw[0][0]), int(items[0][0])
+
+
+def _duplicates(pipeline) -> int:
+    """Rows beyond the first for any line (RAW) or basket line (STAGING)."""
+    raw = pipeline.query(
+        "SELECT COUNT(*) - COUNT(DISTINCT SOURCE_FILE || ':' || LINE_NUMBER) FROM {db}.RAW.TRANSACTION_LINES"
+    )[0][0]
+    items = pipeline.query(
+        "SELECT COUNT(*) - COUNT(DISTINCT SOURCE_FILE || ':' || LINE_NUMBER || ':' || ITEM_INDEX) "
+        "FROM {db}.STAGING.TRANSACTION_ITEMS"
+    )[0][0]
+    return int(raw) + int(items)
+
+
+def _cli_env(pipeline) -> dict[str, str]:
+    return {**os.environ, "SNOWFLAKE_DATABASE": pipeline.settings.database, "SHOPPING_S3_PREFIX": pipeline.settings.prefix}
+
+
+def _cli(pipeline, export: Path) -> list[str]:
+    return [sys.executable, "-m", "shopping_assets.cli", "run", "--input-dir", str(pipeline.input_dir), "--export", str(export)]
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "upload:2",  # half the month's objects replaced
+        "raw/transaction_lines_copy:1",  # lines copied into the session's load table, not yet swapped in
+        "raw/transaction_lines_replace:1",  # the partition's old lines deleted, the new ones not inserted
+        "staging/transaction_items_replace:1",  # the same, one layer up, with the load lock held
+    ],
+)
+def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_is_exact(make_pipeline, tmp_path, point):
+    root = _generate(tmp_path / "input")
+    pipeline = make_pipeline(root)
+    pipeline.materialise([MONTH])
+    old_counts, old_view = _counts(pipeline), pipeline.view()
+    shutil.copytree(root, tmp_path / "old")
+    _change(root)
+
+    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": point}
+    killed = subprocess.run(_cli(pipeline, tmp_path / "x.csv"), env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+    # each table holds the month's old rows or its new ones, whole
+    raw_after_kill, items_after_kill = _counts(pipeline)
+    view_after_kill = pipeline.view()
+    assert view_after_kill in (old_view, oracle.purchase_counts(root))
+    assert _duplicates(pipeline) == 0
+
+    pipeline.materialise([MONTH])  # waits out the dead run's lock via the step's RetryPolicy
+    new_counts = _counts(pipeline)
+    assert raw_after_kill in (old_counts[0], new_counts[0])
+    assert items_after_kill in (old_counts[1], new_counts[1])
+    assert new_counts[0] == oracle.line_count(root, "2024-02") != old_counts[0]
+    assert pipeline.view() == oracle.purchase_counts(root) != oracle.purchase_counts(tmp_path / "old")
+    assert _duplicates(pipeline) == 0
+
+
+def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipeline, settings, tmp_path):
+    # Two `shopping-pipeline run` processes (the schedule's run and a manual one) load a
+    # fresh, empty month: the case where two unguarded DELETE+INSERTs would both commit.
+    # Both wait after their COPY for the same moment, then open their transactions together.
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    pipeline.run_job("reference_job")  # (and the Dagster instance's storage exists, as it does in a deployment)
+    together = time.time() + 25
+    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": f"raw/transaction_lines_copy:1=until:{together}"}
+    log = settings.home / "logs" / "snowflake.log"
+
+    def conflicts() -> int:
+        lines = log.read_text().splitlines()
+        return sum(f"{pipeline.settings.database}.RAW.LOAD_LOCK" in line and "000625" in line for line in lines)
+
+    runs = [subprocess.Popen(_cli(pipeline, tmp_path / f"run{n}.csv"), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for n in range(2)]  # fmt: skip
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    # the emulator refused at least one run the lock, and its step's retry loaded the month again
+    assert conflicts() >= 1
+    assert _counts(pipeline)[0] == oracle.line_count(pipeline.input_dir, "2024-02")
+    assert _duplicates(pipeline) == 0
+    assert pipeline.view() == pipeline.expected_view()
+
+
+def _behind_proxy(pipeline, service: str, proxy):
+    port = {"s3": "s3_port", "snowflake": "snowflake_port"}[service]
+    return replace(pipeline, settings=replace(pipeline.settings, **{port: proxy.port}))
+
+
+def test_s3_errors_and_resets_are_retried_and_the_view_is_exact(make_pipeline, settings, tmp_path):
+    from shopping_assets.embedded.fault_proxy import FaultProxy, at_random
+
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    with FaultProxy(settings.s3_port, at_random(0.15, seed=5)) as proxy:
+        _behind_proxy(pipeline, "s3", proxy).materialise([MONTH])
+    assert proxy.injected["503"] > 0 and proxy.injected["reset"] > 0
+    assert pipeline.view() == pipeline.expected_view()
+    assert _duplicates(pipeline) == 0
+
+
+def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(make_pipeline, settings, tmp_path):
+    from shopping_assets.embedded.fault_proxy import FaultProxy, passes
+
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    pipeline.run_job("reference_job")
+    with FaultProxy(settings.s3_port, lambda *request: "503") as proxy:
+        flaky = _behind_proxy(pipeline, "s3", proxy)
+        flaky.settings = replace(flaky.settings, s3_max_attempts=2)  # fewer of botocore's backoffs to sit through
+        outcome = flaky.run("transactions_job", MONTH, raise_on_error=False)
+        assert not outcome.success
+        assert outcome.retries == 3  # the RetryPolicy's, each step attempt after botocore's own retries
+        message = outcome.errors["transaction_objects"]
+        assert re.search(rf"S3 \w+ on http://127.0.0.1:{proxy.port} \(bucket {settings.bucket}\) failed", message)
+        assert "SlowDown" in message and "reached max retries" in message
+
+        proxy.plan = passes
+        flaky.materialise([MONTH])
+    assert pipeline.view() == pipeline.expected_view()
+
+
+def test_warehouse_requests_that_fail_are_retried_and_the_view_is_exact(make_pipeline, settings, tmp_path):
+    from shopping_assets.embedded.fault_proxy import FaultProxy
+
+    def plan(number: int, method: str, path: str) -> str:
+        # a few statements answered 503, a few connections reset, before the emulator sees them
+        if "query-request" in path and number % 40 == 7:
+            return "503" if number % 80 == 7 else "reset"
+        return "pass"
+
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    with FaultProxy(settings.snowflake_port, plan) as proxy:
+        _behind_proxy(pipeline, "snowflake", proxy).materialise([MONTH])
+    assert proxy.injected["503"] > 0 and proxy.injected["reset"] > 0
+    assert pipeline.view() == pipeline.expected_view()
+    assert _duplicates(pipeline) == 0
+
+
+def test_a_session_whose_body_raises_is_closed_and_releases_its_lock(make_pipeline, tmp_path):
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    pipeline.materialise([MONTH])
+    before = _counts(pipeline)
+    warehouse = pipeline.warehouse()
+
+    with pytest.raises(RuntimeError, match="the step broke"):
+        with warehouse.session() as session:
+            # a transaction opened and left open by code that then raises
+            session.connection.cursor().execute("BEGIN")
+            session.run("raw/take_load_lock")
+            session.query(f"DELETE FROM {warehouse.table('RAW', 'TRANSACTION_LINES')}")
+            raise RuntimeError("the step broke")
+
+    # The connection was closed, so its transaction was rolled back at once: the next
+    # session takes the lock without waiting (a leaked one would hold it) and finds every row.
+    with warehouse.session() as session, session.transaction():
+        pass
+    assert _counts(pipeline) == before
