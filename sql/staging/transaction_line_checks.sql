@@ -1,75 +1,102 @@
 -- Classifies each of the partition's raw lines once: REASON is the first rule it
--- breaks, or NULL for a line to load. Both the load and the quarantine read this,
--- so every line lands in exactly one of them. (A session-temporary table: DDL
--- commits in Snowflake, so it is built before the replacing transaction.)
-CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_LINE_CHECKS AS
-WITH lines AS (
+-- breaks, or NULL for a line to load. Both the load and the quarantine read the
+-- result, so every line lands in exactly one of them. Session-temporary tables:
+-- DDL commits in Snowflake, so they are built before the replacing transaction.
+-- Each line is parsed once, and each basket flattened once (the load reuses it).
+
+-- 1. The fields every rule reads, taken out of the parsed line.
+CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_LINE_FIELDS AS
+SELECT
+    PARTITION_MONTH,
+    SOURCE_FILE,
+    LINE_NUMBER,
+    LINE IS NULL OR TRIM(LINE) = '' AS IS_BLANK,
+    DOC IS NOT NULL AS IS_JSON,
+    LEFT(TO_JSON(DOC), 1) = '{' AS IS_OBJECT,
+    DOC:customer_id AS CUSTOMER,
+    DOC:customer_id::VARCHAR AS CUSTOMER_ID,
+    DOC:basket AS BASKET,
+    DOC:date_of_purchase::VARCHAR AS PURCHASED_TEXT,
+    -- the folder's day, from the stage key transactions/YYYY/MM/YYYY-MM-DD.json
+    TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10)) AS FILE_DAY,
+    COPY_NUMBER
+FROM (
     SELECT
         PARTITION_MONTH,
         SOURCE_FILE,
         LINE_NUMBER,
         LINE,
         TRY_PARSE_JSON(LINE) AS DOC,
-        -- the folder's day, from the stage key transactions/YYYY/MM/YYYY-MM-DD.json
-        TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10)) AS FILE_DAY,
         ROW_NUMBER() OVER (PARTITION BY LINE ORDER BY SOURCE_FILE, LINE_NUMBER) AS COPY_NUMBER
     FROM {database}.RAW.TRANSACTION_LINES
     WHERE PARTITION_MONTH = %(month)s
-),
-fields AS (
+);
+
+-- 2. Every basket line of every line whose basket is a list, with the first rule
+--    it breaks (numbered, so that MIN picks a transaction's first bad item).
+CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_BASKET_ITEMS AS
+SELECT
+    SOURCE_FILE,
+    LINE_NUMBER,
+    ITEM_INDEX,
+    PRODUCT_ID,
+    PRICE_TEXT,
+    CASE
+        WHEN LEFT(TO_JSON(ITEM), 1) <> '{' THEN '1 item_not_object'
+        WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(PRODUCT), '"[^"]+"'), FALSE) THEN '2 missing_product_id'
+        WHEN PRICE_TEXT IS NULL OR PRICE_TEXT = 'null' THEN '3 price_missing'
+        WHEN NOT REGEXP_LIKE(PRICE_TEXT, '-?[0-9]+') THEN '4 price_not_integer'
+        WHEN TO_NUMBER(PRICE_TEXT) <= 0 THEN '5 price_not_positive'
+    END AS ITEM_REASON
+FROM (
     SELECT
-        *,
-        DOC:date_of_purchase::VARCHAR AS PURCHASED_TEXT,
-        REGEXP_LIKE(
-            DOC:date_of_purchase::VARCHAR,
-            '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?'
-        ) AS DATE_SHAPED
-    FROM lines
-),
-dated AS (
+        f.SOURCE_FILE,
+        f.LINE_NUMBER,
+        item.index AS ITEM_INDEX,
+        item.value AS ITEM,
+        item.value:product_id AS PRODUCT,
+        item.value:product_id::VARCHAR AS PRODUCT_ID,
+        TO_JSON(item.value:price) AS PRICE_TEXT
+    FROM TRANSACTION_LINE_FIELDS AS f,
+        LATERAL FLATTEN(input => f.BASKET) AS item
+    WHERE IS_ARRAY(f.BASKET)
+);
+
+-- 3. Each line's verdict, with the typed fields the load needs.
+CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_LINE_CHECKS AS
+WITH dated AS (
     SELECT
         *,
         CASE
-            WHEN DATE_SHAPED
+            WHEN REGEXP_LIKE(
+                    PURCHASED_TEXT,
+                    '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?'
+                )
                 AND TO_NUMBER(SUBSTR(PURCHASED_TEXT, 9, 2)) <= DAY(LAST_DAY(TO_DATE(SUBSTR(PURCHASED_TEXT, 1, 7) || '-01')))
             THEN PURCHASED_TEXT::TIMESTAMP_NTZ
         END AS PURCHASED_AT
-    FROM fields
+    FROM TRANSACTION_LINE_FIELDS
 ),
 bad_items AS (
-    -- the first malformed basket line of each transaction, if any
-    SELECT
-        d.SOURCE_FILE,
-        d.LINE_NUMBER,
-        MIN(
-            CASE
-                WHEN LEFT(TO_JSON(item.value), 1) <> '{' THEN '1 item_not_object'
-                WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(item.value:product_id), '"[^"]+"'), FALSE) THEN '2 missing_product_id'
-                WHEN item.value:price IS NULL OR TO_JSON(item.value:price) = 'null' THEN '3 price_missing'
-                WHEN NOT REGEXP_LIKE(TO_JSON(item.value:price), '-?[0-9]+') THEN '4 price_not_integer'
-                WHEN TO_NUMBER(TO_JSON(item.value:price)) <= 0 THEN '5 price_not_positive'
-            END
-        ) AS ITEM_REASON
-    FROM dated AS d,
-        LATERAL FLATTEN(input => d.DOC:basket) AS item
-    WHERE IS_ARRAY(d.DOC:basket)
-    GROUP BY d.SOURCE_FILE, d.LINE_NUMBER
+    SELECT SOURCE_FILE, LINE_NUMBER, MIN(ITEM_REASON) AS ITEM_REASON
+    FROM TRANSACTION_BASKET_ITEMS
+    WHERE ITEM_REASON IS NOT NULL
+    GROUP BY SOURCE_FILE, LINE_NUMBER
 )
 SELECT
     d.PARTITION_MONTH,
     d.SOURCE_FILE,
     d.LINE_NUMBER,
-    d.LINE,
-    d.DOC,
+    d.CUSTOMER_ID,
     d.PURCHASED_AT,
     CASE
-        WHEN d.LINE IS NULL OR TRIM(d.LINE) = '' THEN 'empty_line'
-        WHEN d.DOC IS NULL THEN 'malformed_json'
-        WHEN LEFT(TO_JSON(d.DOC), 1) <> '{' THEN 'not_an_object'
-        WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(d.DOC:customer_id), '"[^"]+"'), FALSE) THEN 'missing_customer_id'
-        WHEN d.DOC:basket IS NULL OR TO_JSON(d.DOC:basket) = 'null' THEN 'missing_basket'
-        WHEN NOT IS_ARRAY(d.DOC:basket) THEN 'basket_not_list'
-        WHEN ARRAY_SIZE(d.DOC:basket) = 0 THEN 'empty_basket'
+        WHEN d.IS_BLANK THEN 'empty_line'
+        WHEN NOT d.IS_JSON THEN 'malformed_json'
+        WHEN NOT d.IS_OBJECT THEN 'not_an_object'
+        WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(d.CUSTOMER), '"[^"]+"'), FALSE) THEN 'missing_customer_id'
+        WHEN d.BASKET IS NULL OR TO_JSON(d.BASKET) = 'null' THEN 'missing_basket'
+        WHEN NOT IS_ARRAY(d.BASKET) THEN 'basket_not_list'
+        WHEN ARRAY_SIZE(d.BASKET) = 0 THEN 'empty_basket'
         WHEN d.PURCHASED_TEXT IS NULL THEN 'date_missing'
         WHEN d.PURCHASED_AT IS NULL THEN 'date_unparseable'
         -- a purchase late in the day may be stamped just past midnight: that is normal
