@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from shopping_assets.export import read_table, write_frame
+from shopping_assets.export import batches, write
+from shopping_assets.assets.mart import PURCHASE_COUNTS_COLUMNS
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import SERVICE_RETRY
@@ -41,7 +42,6 @@ def as_of(context: AssetExecutionContext) -> str:
 )
 def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
     day = as_of(context)
-    frame = read_table(warehouse, "purchase_counts")
     with warehouse.session() as session:
         partitions = [
             str(row[0])[:7]
@@ -52,23 +52,21 @@ def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehous
     folder = f"{EXPORTS_FOLDER}as_of={day}/"
     local = Settings.from_env().output_dir / "purchase_counts" / f"as_of={day}"
     local.mkdir(parents=True, exist_ok=True)
-    checksums = {}
-    for name in FILES:
-        write_frame(frame, local / name)
-        checksums[name] = hashlib.sha256((local / name).read_bytes()).hexdigest()
+    rows = write(batches(warehouse, "purchase_counts"), [local / name for name in FILES])
+    checksums = {name: _sha256(local / name) for name in FILES}
     manifest = {
         "as_of": day,
-        "row_count": len(frame),
+        "row_count": rows,
         "sha256": checksums,
         "source_partitions": partitions,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "columns": list(frame.columns),
+        "columns": [column.lower() for column, _, _ in PURCHASE_COUNTS_COLUMNS],
     }
     (local / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     result = lake.mirror({folder + p.name: p for p in sorted(local.iterdir())}, folder)
     return MaterializeResult(
         metadata={
-            "dagster/row_count": len(frame),
+            "dagster/row_count": rows,
             "as_of": day,
             "uri": MetadataValue.url(lake.uri(folder)),
             "local copy": MetadataValue.path(str(local)),
@@ -76,6 +74,14 @@ def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehous
             "source partitions": len(partitions),
         }
     )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 ASSETS = [purchase_counts_snapshot]

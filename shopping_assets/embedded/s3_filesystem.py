@@ -9,10 +9,11 @@ drags boto3 down to an older release through aiobotocore.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import boto3
-from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+from fsspec.spec import AbstractFileSystem
 
 
 class BotoS3FileSystem(AbstractFileSystem):
@@ -28,6 +29,7 @@ class BotoS3FileSystem(AbstractFileSystem):
             aws_access_key_id="embedded",
             aws_secret_access_key="embedded",
         )
+        self._seen: dict[tuple[str, str], dict[str, Any]] = {}
 
     @staticmethod
     def _split(path: str) -> tuple[str, str]:
@@ -59,26 +61,38 @@ class BotoS3FileSystem(AbstractFileSystem):
             if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
                 raise FileNotFoundError(path) from None
             raise
-        return {
+        details = {
             "name": f"{bucket}/{key}",
             "size": head["ContentLength"],
             "type": "file",
             "LastModified": head["LastModified"],
+            "ETag": head["ETag"],
         }
+        self._seen[(bucket, key)] = details
+        return details
+
+    def _details(self, path: str) -> dict[str, Any]:
+        """What the last HEAD of `path` said. DuckDB checks that a file exists (a fresh
+        HEAD, see info), then asks its size and mtime: two more HEADs were most of a
+        COPY's time. A stale answer cannot leak into a read: the GET names the ETag."""
+        return self._seen.get(self._split(path)) or self.info(path)
+
+    def size(self, path: str) -> int:
+        return self._details(path)["size"]
 
     def modified(self, path: str):
-        return self.info(path)["LastModified"]
+        return self._details(path)["LastModified"]
 
-    def _open(self, path: str, mode: str = "rb", block_size: int | None = None, **kwargs: Any):
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any):
+        """The whole object in one GET: COPY reads every file it names to the end, and
+        a buffered file's ranged reads cost a HEAD and a request per block."""
         if mode != "rb":
             raise PermissionError("the emulator's S3 filesystem is read-only")
-        return _S3File(self, path, mode=mode, block_size=block_size or 8 * 2**20, **kwargs)
-
-
-class _S3File(AbstractBufferedFile):
-    def _fetch_range(self, start: int, end: int) -> bytes:
-        if start >= end:
-            return b""
-        bucket, key = BotoS3FileSystem._split(self.path)
-        response = self.fs.client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
-        return response["Body"].read()
+        bucket, key = self._split(path)
+        try:
+            # IfMatch: the size DuckDB was told must be this object's, or the read fails
+            # (and the statement with it) instead of mixing two versions
+            etag = self._details(path)["ETag"]
+            return io.BytesIO(self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read())
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(path) from None
