@@ -14,8 +14,8 @@ Known emulator differences that need no stand-in, because nothing depends on the
   the fault proxy therefore breaks requests only before they reach the emulator.
 
 The emulator's own FLATTEN (fakesnow's `_fs_flatten` macro) numbers elements with
-a window over the whole lateral join: slow (most of a month's flatten time) and its
-INDEX is not the position in the array. FLATTEN_MACRO below replaces it with the
+a window over the whole lateral join: slow (most of a month's flatten time), and its
+INDEX is not guaranteed to be the position in the array. FLATTEN_MACRO below replaces it with the
 same columns, computed per input: right INDEX, several times faster.
 """
 

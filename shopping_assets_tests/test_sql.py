@@ -59,3 +59,22 @@ def test_unsafe_prefixes_are_refused(bad):
 
 def test_sql_dir_is_the_project_folder():
     assert sql.SQL_DIR == Path(__file__).resolve().parents[1] / "sql"
+
+
+def test_emulator_flatten_numbers_each_array_and_names_object_keys_as_snowflake_does(pipeline):
+    # Snowflake: INDEX is the element's position in its own array; an object's fields
+    # have KEY and PATH set and no INDEX. emulator_gaps.FLATTEN_MACRO is what runs here.
+    arrays = pipeline.query(
+        "SELECT t.ID, f.INDEX, f.PATH, f.VALUE::VARCHAR FROM "
+        "(SELECT 1 AS ID, PARSE_JSON('[\"a\", \"b\", \"a\"]') AS J UNION ALL SELECT 2, PARSE_JSON('[\"d\"]') "
+        "UNION ALL SELECT 3, PARSE_JSON('[]')) AS t, "
+        "LATERAL FLATTEN(input => t.J) AS f ORDER BY t.ID, f.INDEX"
+    )
+    assert [(int(i), int(n), p, v) for i, n, p, v in arrays] == [
+        (1, 0, "[0]", "a"), (1, 1, "[1]", "b"), (1, 2, "[2]", "a"), (2, 0, "[0]", "d"),
+    ]  # fmt: skip
+    fields = pipeline.query(
+        "SELECT f.KEY, f.PATH, f.INDEX FROM (SELECT PARSE_JSON('{{\"x\": 1, \"y\": [2]}}') AS J) AS t, "
+        "LATERAL FLATTEN(input => t.J) AS f ORDER BY f.KEY"
+    )
+    assert fields == [("x", "x", None), ("y", "y", None)]

@@ -2,6 +2,7 @@
 
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from boto3.exceptions import Boto3Error
@@ -13,6 +14,7 @@ from shopping_assets import faults
 from shopping_assets.errors import ServiceCallError
 
 S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
+UPLOAD_THREADS = 4
 
 
 class _NamingClient:
@@ -87,11 +89,16 @@ class Lake(ConfigurableResource):
         if any(not key.startswith(folder) for key in files):
             raise ValueError(f"every key must be under {folder!r}")
         client = self.client()
-        size = 0
-        for number, (key, path) in enumerate(sorted(files.items()), start=1):
-            client.upload_file(str(path), self.bucket, self.prefix + key)
-            size += path.stat().st_size
-            faults.checkpoint(f"upload:{number}")
+        # a few uploads at once: one stream of small files waits on round trips
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            uploads = [
+                pool.submit(client.upload_file, str(path), self.bucket, self.prefix + key)
+                for key, path in sorted(files.items())
+            ]
+            for number, upload in enumerate(as_completed(uploads), start=1):
+                upload.result()
+                faults.checkpoint(f"upload:{number}")
+        size = sum(path.stat().st_size for path in files.values())
         stale = sorted(set(self.list_keys(client, folder)) - set(files))
         for start in range(0, len(stale), 1000):
             chunk = stale[start : start + 1000]
