@@ -12,8 +12,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from shopping_assets.export import batches, write
 from shopping_assets.assets.mart import PURCHASE_COUNTS_COLUMNS
+from shopping_assets.export import batches, write
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import SERVICE_RETRY

@@ -96,3 +96,7 @@ class BotoS3FileSystem(AbstractFileSystem):
             return io.BytesIO(self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read())
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(path) from None
+        except self.client.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in {"412", "PreconditionFailed"}:
+                raise OSError(f"{path} was replaced while it was being read; load it again") from None
+            raise
