@@ -14,9 +14,10 @@ Known emulator differences that need no stand-in, because nothing depends on the
   the fault proxy therefore breaks requests only before they reach the emulator.
 
 The emulator's own FLATTEN (fakesnow's `_fs_flatten` macro) numbers elements with
-a window over the whole lateral join: slow (most of a month's flatten time), and its
-INDEX is not guaranteed to be the position in the array. FLATTEN_MACRO below replaces it with the
-same columns, computed per input: right INDEX, several times faster.
+a window over the whole lateral join: slow (most of a month's flatten time), and
+its INDEX is not guaranteed to be the position in the array. FLATTEN_MACRO below
+replaces it with the same columns, computed per input: the position as INDEX, and
+several times faster.
 """
 
 from __future__ import annotations
@@ -50,11 +51,11 @@ SELECT
     rtrim(CASE WHEN line_number = 1 THEN ltrim(line, chr(65279)) ELSE line END, chr(13)) AS line
 FROM (
     SELECT filename AS source_file, unnest(parts) AS line, generate_subscripts(parts, 1) AS line_number,
-        len(parts) AS parts
+        len(parts) AS line_count
     FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(urls))
 )
 -- the text after the last line end is a line only if it is not empty
-WHERE line_number < parts OR line <> ''
+WHERE line_number < line_count OR line <> ''
 """
 
 # Snowflake's FLATTEN, for fakesnow's `_fs_flatten(input)` (a string.Template on the
