@@ -10,6 +10,7 @@ from shopping_assets.resources import InputData, build_resources
 from shopping_assets.settings import Settings
 
 ASSETS = [*reference.ASSETS, *transactions.ASSETS, *mart.ASSETS, *snapshot.ASSETS]
+CHECKS = mart.WHOLE_HISTORY_CHECKS  # checks of their own; the rest are defined with their assets
 
 reference_job = define_asset_job(
     "reference_job",
@@ -23,15 +24,21 @@ transactions_job = define_asset_job(
 )
 publish_job = define_asset_job(
     "publish_job",
-    selection=AssetSelection.assets(*mart.ASSETS, *snapshot.ASSETS),
-    description="(Re)creates the purchase-count views over everything loaded and publishes the snapshot.",
+    selection=AssetSelection.assets(*mart.ASSETS),  # with their whole-history checks
+    description="(Re)creates the purchase-count views and audits them over all of history.",
+)
+snapshot_job = define_asset_job(
+    "snapshot_job",
+    selection=AssetSelection.assets(*snapshot.ASSETS),
+    description="One month's snapshot files (Parquet, CSV, manifest) from the views.",
 )
 
 
 def build_definitions(settings: Settings, input_data: InputData | None = None) -> Definitions:
     return Definitions(
         assets=with_freshness(ASSETS),
-        jobs=[reference_job, transactions_job, publish_job, *JOBS],
+        asset_checks=CHECKS,
+        jobs=[reference_job, transactions_job, publish_job, snapshot_job, *JOBS],
         schedules=SCHEDULES,
         sensors=SENSORS,
         resources=build_resources(settings, input_data),

@@ -49,15 +49,25 @@ def batches(warehouse: Warehouse, table: str) -> Iterator[pa.Table]:
     with warehouse.session() as session:
         cursor = session.connection.cursor()
         cursor.execute(f"SELECT * FROM {warehouse.table(schema, name)} ORDER BY {order}")
-        first = None
-        for batch in cursor.fetch_arrow_batches():
-            batch = _whole_numbers(batch)
-            if first is None:
-                first = batch.schema
-            # one schema for every batch (a cast that would lose digits raises)
-            yield batch.cast(first)
+        yield from _arrow(cursor)
+
+
+def sql_batches(warehouse: Warehouse, name: str, **params: object) -> Iterator[pa.Table]:
+    """The rows of the query `sql/<name>.sql`, parameters bound, as `batches` gives them."""
+    with warehouse.session() as session:
+        yield from _arrow(session.run(name, **params))
+
+
+def _arrow(cursor) -> Iterator[pa.Table]:
+    first = None
+    for batch in cursor.fetch_arrow_batches():
+        batch = _whole_numbers(batch)
         if first is None:
-            yield pa.table({column[0].lower(): pa.array([], pa.string()) for column in cursor.description})
+            first = batch.schema
+        # one schema for every batch (a cast that would lose digits raises)
+        yield batch.cast(first)
+    if first is None:
+        yield pa.table({column[0].lower(): pa.array([], pa.string()) for column in cursor.description})
 
 
 def write(batches_: Iterator[pa.Table], outs: Sequence[Path]) -> int:

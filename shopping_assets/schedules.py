@@ -1,16 +1,22 @@
-"""The weekly delivery: every Monday 06:00 UTC, refresh everything for the months the past week touched.
+"""The weekly delivery (Monday 06:00 UTC, for the months the past week touched) and the monthly audit.
 
-Design. `weekly_job` is the view plus everything upstream of it (reference tables,
-the month's transaction chain). Dagster allows unpartitioned assets in a run that
-has a partition key: they materialize unpartitioned, the partitioned ones for that
-month, and the run orders the steps by dependency, so the view is recreated after
-the month has loaded. A tick therefore requests one self-contained run per touched
-month instead of separate reference_job, transactions_job and publish_job runs,
-which Dagster would launch without any order among them.
+Design. `weekly_job` is the month's snapshot plus everything upstream of it (reference
+tables, the month's transaction chain, the views). Dagster allows unpartitioned assets
+in a run that has a partition key: they materialize unpartitioned, the partitioned
+ones for that month, and the run orders the steps by dependency, so the views are
+recreated after the month has loaded and the month's snapshot is written last. A tick
+therefore requests one self-contained run per touched month instead of separate
+reference_job, transactions_job and publish_job runs, which Dagster would launch
+without any order among them. Every step works on one month or on small tables, so
+a weekly run costs the same with a month of history as with years of it.
 
 When the week spans a month boundary the tick requests two runs; both reload the
-reference tables and recreate the view, which is harmless (each replaces its
+reference tables and recreate the views, which is harmless (each replaces its
 target whole, and a view always reads the current tables).
+
+The checks that aggregate all of history run in `audit_job`, on the 1st of every
+month at 07:00 UTC (and from the UI after a backfill); a failed audit fails its run,
+which `run_failure_alerts` reports.
 
 Not `build_schedule_from_partitioned_job`: over monthly partitions it fires monthly.
 """
@@ -33,6 +39,7 @@ from dagster import (
     schedule,
 )
 
+from shopping_assets.assets.mart import WHOLE_HISTORY
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.settings import SettingsError
 
@@ -41,10 +48,32 @@ DEFAULT_CRON = "0 6 * * 1"  # Monday 06:00 UTC: last week's files are in by then
 # only reloads a month more often (idempotent); a rarer one would need a longer lookback.
 LOOKBACK = timedelta(days=7)
 
+AUDIT_CRON = "0 7 1 * *"  # the 1st of the month, 07:00 UTC: after a Monday's weekly run on the same day
+
+audit_job = define_asset_job(
+    "audit_job",
+    selection=WHOLE_HISTORY,
+    description="The whole-history checks of the views: totals against the basket lines, period views against all-time.",
+)
+
+monthly_audit = ScheduleDefinition(
+    name="monthly_audit",
+    job=audit_job,
+    cron_schedule=AUDIT_CRON,
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="audit_job on the 1st of every month at 07:00 UTC: the checks too costly for every weekly run.",
+)
+
 weekly_job = define_asset_job(
     "weekly_job",
-    selection=AssetSelection.assets("purchase_counts_snapshot").upstream(),
-    description="One month partition plus the reference tables, then the view: the weekly refresh, as one run.",
+    # Not the whole-history audits: the weekly run costs a month's work however long the history
+    # (audit_job runs them monthly, publish_job on demand).
+    selection=AssetSelection.assets("purchase_counts_snapshot").upstream() - WHOLE_HISTORY,
+    description=(
+        "One month partition plus the reference tables, then the views, then the month's snapshot: the weekly "
+        "refresh, as one run."
+    ),
 )
 
 

@@ -41,6 +41,7 @@ from dagster import (
     sensor,
 )
 
+from shopping_assets.assets.mart import WHOLE_HISTORY
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.resources.lake import Lake
 
@@ -50,8 +51,11 @@ _MONTH_FOLDER = re.compile(r"^transactions/(\d{4})/(0[1-9]|1[0-2])/")
 
 bucket_transactions_job = define_asset_job(
     "bucket_transactions_job",
-    selection=AssetSelection.assets("raw_transaction_lines").downstream(),
-    description="One month from the objects already in the bucket: RAW lines -> basket items -> the view.",
+    selection=AssetSelection.assets("raw_transaction_lines").downstream() - WHOLE_HISTORY,
+    description=(
+        "One month from the objects already in the bucket: RAW lines -> basket items -> the views -> the month's "
+        "snapshot."
+    ),
 )
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+from datetime import date, timedelta
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from data_generator import GeneratorConfig, generate
 from shopping_assets_tests import oracle
@@ -16,8 +22,9 @@ def test_two_generated_months_give_the_view_an_independent_computation_gives(pip
     expected = pipeline.expected_view()
     assert expected, "the generator wrote no purchases"
     assert pipeline.view() == expected
-    assert view["dagster/row_count"] == len(expected)
-    assert view["basket lines counted"] == sum(expected.values())
+    # the whole-history audit of publish_job counted the same
+    assert view["view rows"] == len(expected)
+    assert view["basket lines counted"] == view["known basket lines"] == sum(expected.values())
     # the generated files are the ones the pipeline was given
     assert sorted(p.name for p in (pipeline.input_dir / "transactions").iterdir())[0] == "d=2024-01-01"
 
@@ -59,8 +66,6 @@ def test_a_month_whose_files_changed_is_replaced_not_appended(pipeline, tmp_path
 
 
 def _month_bounds(month: str):
-    from datetime import date
-
     from data_generator.dates import month_end
 
     first = date.fromisoformat(f"{month}-01")
@@ -88,20 +93,30 @@ def test_period_views_answer_a_date_range_and_reconcile_with_the_all_time_view(p
     assert sum(int(n) for _, n in monthly) == sum(pipeline.expected_view().values())
 
 
-def test_the_snapshot_is_published_once_per_week_with_its_manifest(pipeline):
-    import json
-
+def test_each_month_is_published_once_as_files_whose_sum_is_the_view(pipeline):
     pipeline.materialise(MONTHS)
-    pipeline.run_job("publish_job")  # a re-run of the same week replaces, never adds
+    pipeline.run_job("snapshot_job", "2024-02-01")  # a re-run of a month replaces its folder, never adds
 
     lake = pipeline.definitions().resources["lake"]
-    keys = sorted(lake.list_keys(lake.client(), "exports/purchase_counts/"))
-    assert len(keys) == 3 and {k.rsplit("/", 1)[1] for k in keys} == {"manifest.json", "purchase_counts.csv", "purchase_counts.parquet"}
-    manifest = json.loads(pipeline.s3_object(next(k for k in keys if k.endswith("manifest.json"))))
-    assert manifest["row_count"] == len(pipeline.expected_view())
-    assert manifest["source_partitions"] == ["2024-01", "2024-02"]
-    import hashlib
-
-    csv_key = next(k for k in keys if k.endswith(".csv"))
-    body = lake.client().get_object(Bucket=lake.bucket, Key=lake.prefix + csv_key)["Body"].read()
-    assert hashlib.sha256(body).hexdigest() == manifest["sha256"]["purchase_counts.csv"]
+    keys = sorted(lake.list_keys(lake.client(), "exports/purchase_counts_by_month/"))
+    folders = sorted({k.rsplit("/", 2)[1] for k in keys})
+    # February's last purchases may be dated 1 March: March's folder holds them (or nothing)
+    assert folders[:2] == ["month=2024-01", "month=2024-02"] and folders[2:] in ([], ["month=2024-03"])
+    assert len(keys) == 3 * len(folders)
+    all_time: dict[tuple[str, str], int] = {}
+    for folder in folders:
+        month = folder.removeprefix("month=")
+        manifest = json.loads(pipeline.s3_object(f"exports/purchase_counts_by_month/{folder}/manifest.json"))
+        body = lake.client().get_object(
+            Bucket=lake.bucket, Key=f"{lake.prefix}exports/purchase_counts_by_month/{folder}/purchase_counts.parquet"
+        )["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == manifest["sha256"]["purchase_counts.parquet"]
+        rows = pq.read_table(io.BytesIO(body)).to_pylist()
+        assert manifest["row_count"] == len(rows) and manifest["month"] == month
+        assert {str(r["period_start"]) for r in rows} <= {f"{month}-01"}
+        by_pair = {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in rows}
+        following = (date.fromisoformat(f"{month}-01") + timedelta(days=31)).replace(day=1).isoformat()
+        assert by_pair == oracle.purchase_counts_between(pipeline.input_dir, f"{month}-01", following)
+        for pair, n in by_pair.items():
+            all_time[pair] = all_time.get(pair, 0) + n
+    assert all_time == {(c, p): n for (c, _, p, _), n in pipeline.view().items()}

@@ -123,11 +123,13 @@ def test_listing_follows_pagination(lake: Lake, put: Objects, monkeypatch: pytes
 
 
 def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(settings):
-    from shopping_assets.definitions import ASSETS
+    from shopping_assets.definitions import ASSETS, CHECKS
     from shopping_assets.resources import build_resources
 
     assert new_transaction_files.default_status == DefaultSensorStatus.STOPPED
-    defs = Definitions(assets=ASSETS, sensors=[new_transaction_files], resources=build_resources(settings))
+    defs = Definitions(
+        assets=ASSETS, asset_checks=CHECKS, sensors=[new_transaction_files], resources=build_resources(settings)
+    )
     job = defs.resolve_job_def(bucket_transactions_job.name)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     # Not transaction_objects: it mirrors the input folder into the bucket and would delete new objects.

@@ -9,7 +9,8 @@ from dagster import DagsterInstance, Definitions, SkipReason, build_schedule_con
 
 from shopping_assets.automation import SCHEDULES, SENSORS, with_freshness
 from shopping_assets.partitions import MONTHLY
-from shopping_assets.schedules import DEFAULT_CRON, build_weekly_schedule, weekly_cron, weekly_refresh
+from shopping_assets.schedules import DEFAULT_CRON, build_weekly_schedule, monthly_audit, weekly_cron, weekly_refresh
+from shopping_assets_tests import oracle
 from shopping_assets.settings import SettingsError
 
 
@@ -60,10 +61,11 @@ def test_monday_six_utc_by_default_and_the_cron_follows_the_environment(monkeypa
 
 def _definitions(pipeline) -> Definitions:
     """The project's assets and resources with the automation wired in, as definitions.py will."""
-    from shopping_assets.definitions import ASSETS
+    from shopping_assets.definitions import ASSETS, CHECKS
 
     return Definitions(
         assets=with_freshness(ASSETS),
+        asset_checks=CHECKS,
         schedules=SCHEDULES,
         sensors=SENSORS,
         resources=pipeline.definitions().resources,
@@ -78,7 +80,7 @@ def test_weekly_job_is_one_partitioned_run_of_the_reference_tables_a_month_and_t
     assert {"raw_customers", "raw_products", "transaction_objects", "transaction_items", "purchase_counts"} <= selected
 
 
-def test_a_ticks_run_loads_the_reference_tables_the_month_and_the_view(make_pipeline):
+def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month(make_pipeline):
     """One real run (about 10 s on the emulator); the month arithmetic is covered above."""
     pipeline = make_pipeline(generate=True)
     job = _definitions(pipeline).resolve_job_def("weekly_job")
@@ -89,6 +91,46 @@ def test_a_ticks_run_loads_the_reference_tables_the_month_and_the_view(make_pipe
     assert events["raw_customers"].partition is None and events["purchase_counts"].partition is None
     expected = pipeline.expected_view()
     assert pipeline.view() == expected != {}
-    # The view step ran after the month loaded, so its row count already includes March.
-    view_metadata = events["purchase_counts"].event_specific_data.materialization.metadata
-    assert view_metadata["dagster/row_count"].value == len(expected)
+    # the month's snapshot was written after the month loaded, and checked against its basket lines
+    assert events["purchase_counts_snapshot"].partition == "2024-03-01"
+    march = oracle.purchase_counts_between(pipeline.input_dir, "2024-03-01", "2024-04-01")
+    snapshot = events["purchase_counts_snapshot"].event_specific_data.materialization.metadata
+    assert (snapshot["dagster/row_count"].value, snapshot["basket lines"].value) == (len(march), sum(march.values()))
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["matches_basket_lines"] is True
+    # nothing that aggregates all of history: those checks are audit_job's
+    assert not {"total_matches_items", "reconciles_with_all_time"} & set(checks)
+
+
+def test_the_monthly_audit_runs_the_whole_history_checks(make_pipeline):
+    pipeline = make_pipeline(generate=True)
+    pipeline.materialise(["2024-03-01"])
+    result = _definitions(pipeline).resolve_job_def("audit_job").execute_in_process(instance=DagsterInstance.get())
+    evaluations = result.get_asset_check_evaluations()
+    assert sorted((e.asset_key.to_user_string(), e.check_name, e.passed) for e in evaluations) == [
+        ("purchase_counts", "total_matches_items", True),
+        ("purchase_counts_by_month", "reconciles_with_all_time", True),
+        ("purchase_counts_by_week", "reconciles_with_all_time", True),
+    ]
+    assert not result.get_asset_materialization_events()
+    assert (monthly_audit.cron_schedule, monthly_audit.execution_timezone) == ("0 7 1 * *", "UTC")
+
+
+def test_an_audit_fails_its_run_when_the_view_miscounts(make_pipeline):
+    pipeline = make_pipeline(generate=True)
+    pipeline.materialise(["2024-03-01"])
+    # a regression in the view's SQL: FLATTEN's INDEX taken as 1-based, so each basket's first line is lost
+    pipeline.query(
+        "CREATE OR REPLACE VIEW {db}.MART.PURCHASE_COUNTS AS "
+        "SELECT c.CUSTOMER_ID, c.LOYALTY_SCORE, p.PRODUCT_ID, p.PRODUCT_CATEGORY, COUNT(*) AS PURCHASE_COUNT "
+        "FROM {db}.STAGING.TRANSACTION_ITEMS AS i "
+        "JOIN {db}.STAGING.CUSTOMERS AS c ON c.CUSTOMER_ID = i.CUSTOMER_ID "
+        "JOIN {db}.STAGING.PRODUCTS AS p ON p.PRODUCT_ID = i.PRODUCT_ID "
+        "WHERE i.ITEM_INDEX > 0 GROUP BY 1, 2, 3, 4"
+    )
+    outcome = pipeline.run("audit_job", raise_on_error=False)
+    assert not outcome.success  # so run_failure_alerts reports it
+    total = outcome.checks["purchase_counts.total_matches_items"]
+    assert total.passed is False
+    assert total.metadata["basket lines counted"].value < total.metadata["known basket lines"].value
+    assert outcome.checks["purchase_counts_by_week.reconciles_with_all_time"].passed is False
