@@ -1,7 +1,7 @@
 """The weekly delivery (Monday 06:00 UTC, for the months the past week touched) and the monthly audit.
 
 Design. `weekly_job` is the month's snapshot plus everything upstream of it (reference
-tables, the month's transaction chain, the views). Dagster allows unpartitioned assets
+tables, the month's transaction chain, the views), and the weekly view too. Dagster allows unpartitioned assets
 in a run that has a partition key: they materialize unpartitioned, the partitioned
 ones for that month, and the run orders the steps by dependency, so the views are
 recreated after the month has loaded and the month's snapshot is written last. A tick
@@ -39,7 +39,7 @@ from dagster import (
     schedule,
 )
 
-from shopping_assets.assets.mart import WHOLE_HISTORY
+from shopping_assets.assets.mart import ASSETS as VIEWS, WHOLE_HISTORY
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.settings import SettingsError
 
@@ -69,7 +69,8 @@ weekly_job = define_asset_job(
     "weekly_job",
     # Not the whole-history audits: the weekly run costs a month's work however long the history
     # (audit_job runs them monthly, publish_job on demand).
-    selection=AssetSelection.assets("purchase_counts_snapshot").upstream() - WHOLE_HISTORY,
+    selection=(AssetSelection.assets("purchase_counts_snapshot").upstream() | AssetSelection.assets(*VIEWS))
+    - WHOLE_HISTORY,
     description=(
         "One month partition plus the reference tables, then the views, then the month's snapshot: the weekly "
         "refresh, as one run."

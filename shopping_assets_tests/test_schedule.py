@@ -89,6 +89,7 @@ def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert events["transaction_items"].partition == "2024-03-01"
     assert events["raw_customers"].partition is None and events["purchase_counts"].partition is None
+    assert {"purchase_counts_by_week", "purchase_counts_by_month"} <= set(events)
     expected = pipeline.expected_view()
     assert pipeline.view() == expected != {}
     # the month's snapshot was written after the month loaded, and checked against its basket lines
