@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -93,30 +93,60 @@ def test_period_views_answer_a_date_range_and_reconcile_with_the_all_time_view(p
     assert sum(int(n) for _, n in monthly) == sum(pipeline.expected_view().values())
 
 
-def test_each_month_is_published_once_as_files_whose_sum_is_the_view(pipeline):
+def test_each_month_is_published_once_as_files_whose_sum_is_the_view(pipeline, tmp_path: Path):
     pipeline.materialise(MONTHS)
-    pipeline.run_job("snapshot_job", "2024-02-01")  # a re-run of a month replaces its folder, never adds
+    pipeline.run_job("snapshot_job", "2024-02-01")  # a re-run of a month replaces its folders, never adds
 
-    lake = pipeline.definitions().resources["lake"]
-    keys = sorted(lake.list_keys(lake.client(), "exports/purchase_counts_by_month/"))
-    folders = sorted({k.rsplit("/", 2)[1] for k in keys})
+    exports = _download(pipeline, "exports/", tmp_path / "exports")
+    parquet_root, csv_root = exports / "purchase_counts_by_month", exports / "purchase_counts_by_month_csv"
+    folders = sorted(p.name for p in parquet_root.iterdir())
     # February's last purchases may be dated 1 March: March's folder holds them (or nothing)
     assert folders[:2] == ["month=2024-01", "month=2024-02"] and folders[2:] in ([], ["month=2024-03"])
-    assert len(keys) == 3 * len(folders)
-    all_time: dict[tuple[str, str], int] = {}
+    assert sorted(p.name for p in csv_root.iterdir()) == folders
     for folder in folders:
+        assert sorted(p.name for p in (parquet_root / folder).iterdir()) == ["_manifest.json", "purchase_counts.parquet"]
+        assert [p.name for p in (csv_root / folder).iterdir()] == ["purchase_counts.csv"]
         month = folder.removeprefix("month=")
-        manifest = json.loads(pipeline.s3_object(f"exports/purchase_counts_by_month/{folder}/manifest.json"))
-        body = lake.client().get_object(
-            Bucket=lake.bucket, Key=f"{lake.prefix}exports/purchase_counts_by_month/{folder}/purchase_counts.parquet"
-        )["Body"].read()
-        assert hashlib.sha256(body).hexdigest() == manifest["sha256"]["purchase_counts.parquet"]
-        rows = pq.read_table(io.BytesIO(body)).to_pylist()
-        assert manifest["row_count"] == len(rows) and manifest["month"] == month
+        manifest = json.loads((parquet_root / folder / "_manifest.json").read_text())
+        for key, file in manifest["files"].items():
+            assert hashlib.sha256((exports.parent / key).read_bytes()).hexdigest() == file["sha256"]
+        rows = pq.read_table(parquet_root / folder / "purchase_counts.parquet").to_pylist()
+        assert (manifest["month"], manifest["row_count"]) == (month, len(rows))
         assert {str(r["period_start"]) for r in rows} <= {f"{month}-01"}
         by_pair = {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in rows}
+        assert manifest["basket_lines"] == sum(by_pair.values())
         following = (date.fromisoformat(f"{month}-01") + timedelta(days=31)).replace(day=1).isoformat()
         assert by_pair == oracle.purchase_counts_between(pipeline.input_dir, f"{month}-01", following)
-        for pair, n in by_pair.items():
-            all_time[pair] = all_time.get(pair, 0) + n
-    assert all_time == {(c, p): n for (c, _, p, _), n in pipeline.view().items()}
+        with (csv_root / folder / "purchase_counts.csv").open(newline="") as file:
+            assert [(r["customer_id"], r["product_id"], int(r["purchase_count"])) for r in csv.DictReader(file)] == [
+                (r["customer_id"], r["product_id"], r["purchase_count"]) for r in rows
+            ]
+
+
+def test_the_monthly_files_read_as_one_dataset_an_empty_month_included(pipeline, tmp_path: Path):
+    import pyarrow.dataset as ds
+
+    pipeline.materialise(MONTHS)
+    pipeline.run_job("snapshot_job", "2024-06-01")  # nothing loaded is dated June
+    exports = _download(pipeline, "exports/", tmp_path / "exports")
+
+    june = pq.read_table(exports / "purchase_counts_by_month" / "month=2024-06" / "purchase_counts.parquet")
+    january = pq.read_table(exports / "purchase_counts_by_month" / "month=2024-01" / "purchase_counts.parquet")
+    assert june.num_rows == 0 and june.schema == january.schema
+    # what the README tells consumers to do, on a copy of the bucket's folder
+    counts = ds.dataset(str(exports / "purchase_counts_by_month"), format="parquet", partitioning="hive")
+    totals = counts.to_table().group_by(["customer_id", "product_id"]).aggregate([("purchase_count", "sum")])
+    assert {(r["customer_id"], r["product_id"]): r["purchase_count_sum"] for r in totals.to_pylist()} == {
+        (c, p): n for (c, _, p, _), n in pipeline.view().items()
+    }
+
+
+def _download(pipeline, folder: str, into: Path) -> Path:
+    """Every object under the pipeline's `folder`, as files under `into` (keys relative to `folder`)."""
+    lake = pipeline.definitions().resources["lake"]
+    client = lake.client()
+    for key in lake.list_keys(client, folder):
+        path = into / key.removeprefix(folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(client.get_object(Bucket=lake.bucket, Key=lake.prefix + key)["Body"].read())
+    return into

@@ -1,13 +1,14 @@
 """The weekly snapshot for consumers: purchase counts as files, one folder per month.
 
 s3://BUCKET/PREFIX/exports/purchase_counts_by_month/month=YYYY-MM/ holds that month's
-rows of MART.PURCHASE_COUNTS_BY_MONTH as Parquet and CSV, with a manifest, and a copy
-goes under $SHOPPING_OUTPUT_DIR/purchase_counts_by_month/month=YYYY-MM/. Partitioned
-like the transactions, so the weekly run rewrites the month it loaded and nothing
-older: the snapshot costs a month's work however long the history. Read the folder
-as one (Hive-partitioned) dataset and sum over months for all-time counts, or pick
-the months of a window. A month's folder is replaced whole, so re-running it never
-leaves a second copy.
+rows of MART.PURCHASE_COUNTS_BY_MONTH as purchase_counts.parquet with _manifest.json,
+and exports/purchase_counts_by_month_csv/month=YYYY-MM/ the same rows as CSV; a copy
+of both goes under $SHOPPING_OUTPUT_DIR. Partitioned like the transactions, so the
+weekly run rewrites the month it loaded and nothing older: the snapshot costs a
+month's work however long the history. Read either root as one Hive-partitioned
+dataset and sum over months for all-time counts, or pick the months of a window.
+A month's folders are replaced whole, so re-running it never leaves a second copy,
+and files that fail their check are not published.
 
 A line is dated on its file's day or the next, so purchases dated in month M come
 from partition M and, past midnight on the last day, from partition M-1: the
@@ -19,6 +20,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
     AssetCheckResult,
@@ -40,8 +42,22 @@ from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import SERVICE_RETRY
 from shopping_assets.settings import Settings
 
-EXPORTS_FOLDER = "exports/purchase_counts_by_month/"
-FILES = ("purchase_counts.parquet", "purchase_counts.csv")
+# Parquet and CSV under separate roots, so each reads as one Hive-partitioned dataset; the
+# manifest's leading underscore makes dataset readers (pyarrow, Spark, DuckDB globs) skip it.
+PARQUET_FOLDER = "exports/purchase_counts_by_month/"
+CSV_FOLDER = "exports/purchase_counts_by_month_csv/"
+MANIFEST = "_manifest.json"
+# Every month's files share one schema, an empty month's too, so the folder reads as one dataset.
+SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("loyalty_score", pa.int64()),
+        ("product_id", pa.string()),
+        ("product_category", pa.string()),
+        ("period_start", pa.date32()),
+        ("purchase_count", pa.int64()),
+    ]
+)
 
 
 def as_of(context: AssetExecutionContext) -> str:
@@ -59,8 +75,9 @@ def as_of(context: AssetExecutionContext) -> str:
     kinds={"s3", "parquet", "csv"},
     description=(
         "The month's purchase counts for consumers (MART.PURCHASE_COUNTS_BY_MONTH where PERIOD_START is the "
-        "month): Parquet, CSV and manifest.json (rows, basket lines, checksums, as_of) under "
-        "exports/purchase_counts_by_month/month=YYYY-MM/. Sum the months for all-time counts."
+        "month): Parquet and _manifest.json (rows, basket lines, checksums, as_of) under "
+        "exports/purchase_counts_by_month/month=YYYY-MM/, CSV under exports/purchase_counts_by_month_csv/. "
+        "Sum the months for all-time counts."
     ),
     metadata={"dagster/column_schema": column_schema(period_columns())},
     check_specs=[
@@ -77,43 +94,51 @@ def as_of(context: AssetExecutionContext) -> str:
 )
 def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
     month = context.partition_key
-    folder = f"{EXPORTS_FOLDER}month={month[:7]}/"
-    local = Settings.from_env().output_dir / "purchase_counts_by_month" / f"month={month[:7]}"
+    where = f"month={month[:7]}/"
+    output = Settings.from_env().output_dir
+    parquet = output / PARQUET_FOLDER.removeprefix("exports/") / where / "purchase_counts.parquet"
+    csv = output / CSV_FOLDER.removeprefix("exports/") / where / "purchase_counts.csv"
     counted = 0
 
-    def counting(batches):
+    def typed_and_counted(batches):
         nonlocal counted
         for batch in batches:
-            if batch.num_rows:
-                counted += pc.sum(batch["purchase_count"]).as_py()
+            batch = batch.select(SCHEMA.names).cast(SCHEMA)  # a cast that would lose digits raises
+            counted += pc.sum(batch["purchase_count"]).as_py() or 0
             yield batch
 
-    rows = write(counting(sql_batches(warehouse, "mart/month_export", month=month)), [local / n for n in FILES])
+    rows = write(typed_and_counted(sql_batches(warehouse, "mart/month_export", month=month)), [parquet, csv])
     with warehouse.session() as session:
         known = int(session.rows("mart/month_known_basket_lines", month=month)[0][0])
+    keys = {PARQUET_FOLDER + where + parquet.name: parquet, CSV_FOLDER + where + csv.name: csv}
     manifest = {
         "month": month[:7],
         "as_of": as_of(context),
         "row_count": rows,
         "basket_lines": counted,
-        "sha256": {name: _sha256(local / name) for name in FILES},
+        "files": {key: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for key, path in keys.items()},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "columns": [column.lower() for column, _, _ in period_columns()],
+        "columns": SCHEMA.names,
     }
-    (local / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    result = lake.mirror({folder + p.name: p for p in sorted(local.iterdir())}, folder)
+    (parquet.parent / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    published = counted == known
+    if published:  # files that fail their check are kept local, never shown to consumers
+        lake.mirror({CSV_FOLDER + where + csv.name: csv}, CSV_FOLDER + where)
+        lake.mirror({PARQUET_FOLDER + where + parquet.name: parquet, PARQUET_FOLDER + where + MANIFEST: parquet.parent / MANIFEST}, PARQUET_FOLDER + where)  # fmt: skip
     return MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "basket lines": counted,
-            "uri": MetadataValue.url(lake.uri(folder)),
-            "local copy": MetadataValue.path(str(local)),
-            "bytes": result["bytes"],
+            "published": published,
+            "uri": MetadataValue.url(lake.uri(PARQUET_FOLDER + where)),
+            "csv uri": MetadataValue.url(lake.uri(CSV_FOLDER + where)),
+            "local copy": MetadataValue.path(str(parquet.parent)),
+            "bytes": sum(file["bytes"] for file in manifest["files"].values()),
         },
         check_results=[
             AssetCheckResult(
                 check_name="matches_basket_lines",
-                passed=counted == known,
+                passed=published,
                 metadata={"basket lines in the files": counted, "known basket lines dated in the month": known},
             )
         ],
