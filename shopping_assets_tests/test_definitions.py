@@ -18,7 +18,7 @@ CHAIN = [
 def test_definitions_load_with_every_stage_of_the_chain():
     graph = defs.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} >= set(CHAIN)
-    for job in ("reference_job", "transactions_job", "publish_job"):
+    for job in ("reference_job", "transactions_job", "publish_job", "snapshot_job", "weekly_job", "audit_job"):
         assert defs.resolve_job_def(job)
 
 
