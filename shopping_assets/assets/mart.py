@@ -30,11 +30,11 @@ PURCHASE_COUNTS_COLUMNS = (
     ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
     ("PURCHASE_COUNT", "NUMBER", "basket lines of this product bought by this customer (twice in a basket counts 2)"),
 )
-PERIOD_START_COLUMN = ("PERIOD_START", "DATE", "first day of the period (weeks start on Monday)")
-
-
-def period_columns() -> tuple[tuple[str, str, str], ...]:
-    return (*PURCHASE_COUNTS_COLUMNS[:4], PERIOD_START_COLUMN, PURCHASE_COUNTS_COLUMNS[4])
+PERIOD_COLUMNS = (
+    *PURCHASE_COUNTS_COLUMNS[:4],
+    ("PERIOD_START", "DATE", "first day of the period (weeks start on Monday)"),
+    PURCHASE_COUNTS_COLUMNS[4],
+)
 
 
 @asset(
@@ -100,7 +100,7 @@ def period_view(period: str) -> tuple[AssetsDefinition, AssetChecksDefinition]:
             f"(PERIOD_START, the {period.lower()}'s first day{', a Monday' if period == 'WEEK' else ''}), "
             "dated by date_of_purchase. Its totals equal the all-time view's."
         ),
-        metadata={"dagster/column_schema": column_schema(period_columns())},
+        metadata={"dagster/column_schema": column_schema(PERIOD_COLUMNS)},
     )  # fmt: skip
     def view(warehouse: Warehouse) -> MaterializeResult:
         with warehouse.session() as session:

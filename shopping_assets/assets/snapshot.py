@@ -33,7 +33,7 @@ from dagster import (
     asset,
 )
 
-from shopping_assets.assets.mart import by_month, period_columns
+from shopping_assets.assets.mart import PERIOD_COLUMNS, by_month
 from shopping_assets.export import sql_batches, write
 from shopping_assets.metadata import column_schema
 from shopping_assets.partitions import MONTHLY
@@ -79,7 +79,7 @@ def as_of(context: AssetExecutionContext) -> str:
         "exports/purchase_counts_by_month/month=YYYY-MM/, CSV under exports/purchase_counts_by_month_csv/. "
         "Sum the months for all-time counts."
     ),
-    metadata={"dagster/column_schema": column_schema(period_columns())},
+    metadata={"dagster/column_schema": column_schema(PERIOD_COLUMNS)},
     check_specs=[
         AssetCheckSpec(
             "matches_basket_lines",
@@ -110,21 +110,25 @@ def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehous
     rows = write(typed_and_counted(sql_batches(warehouse, "mart/month_export", month=month)), [parquet, csv])
     with warehouse.session() as session:
         known = int(session.rows("mart/month_known_basket_lines", month=month)[0][0])
-    keys = {PARQUET_FOLDER + where + parquet.name: parquet, CSV_FOLDER + where + csv.name: csv}
+    parquet_key, csv_key = PARQUET_FOLDER + where + parquet.name, CSV_FOLDER + where + csv.name
+    manifest_path = parquet.parent / MANIFEST
     manifest = {
         "month": month[:7],
         "as_of": as_of(context),
         "row_count": rows,
         "basket_lines": counted,
-        "files": {key: {"bytes": path.stat().st_size, "sha256": _sha256(path)} for key, path in keys.items()},
+        "files": {
+            key: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            for key, path in ((parquet_key, parquet), (csv_key, csv))
+        },
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "columns": SCHEMA.names,
     }
-    (parquet.parent / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     published = counted == known
-    if published:  # files that fail their check are kept local, never shown to consumers
-        lake.mirror({CSV_FOLDER + where + csv.name: csv}, CSV_FOLDER + where)
-        lake.mirror({PARQUET_FOLDER + where + parquet.name: parquet, PARQUET_FOLDER + where + MANIFEST: parquet.parent / MANIFEST}, PARQUET_FOLDER + where)  # fmt: skip
+    if published:  # files that fail their check stay in the local copy, never reach consumers
+        lake.mirror({csv_key: csv}, CSV_FOLDER + where)
+        lake.mirror({parquet_key: parquet, PARQUET_FOLDER + where + MANIFEST: manifest_path}, PARQUET_FOLDER + where)
     return MaterializeResult(
         metadata={
             "dagster/row_count": rows,
