@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from dagster import DagsterInstance, Definitions
 
@@ -89,8 +88,5 @@ def snapshot_months(months: Iterable[str]) -> list[str]:
     """The months whose snapshots loading `months` changes: each, and the next (past midnight on a
     month's last day, a purchase is dated in the next month), where that is a partition."""
     touched = set(months)
-    for key in list(touched):
-        following = (date.fromisoformat(key) + timedelta(days=31)).replace(day=1).isoformat()
-        if MONTHLY.has_partition_key(following):
-            touched.add(following)
-    return sorted(touched)
+    following = {MONTHLY.get_next_partition_key(key) for key in touched} - {None}
+    return sorted(touched | following)

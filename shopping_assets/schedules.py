@@ -1,9 +1,10 @@
 """The weekly delivery (Monday 06:00 UTC, for the months the past week touched) and the monthly audit.
 
 Design. `weekly_job` is the month's snapshot plus everything upstream of it (reference
-tables, the month's transaction chain, the views), and the weekly view too. Dagster allows unpartitioned assets
-in a run that has a partition key: they materialize unpartitioned, the partitioned
-ones for that month, and the run orders the steps by dependency, so the views are
+tables, the month's transaction chain, the views), and the weekly view too. Dagster
+allows unpartitioned assets in a run that has a partition key: they materialize
+unpartitioned, the partitioned ones for that month, and the run orders the steps by
+dependency, so the views are
 recreated after the month has loaded and the month's snapshot is written last. A tick
 therefore requests one self-contained run per touched month instead of separate
 reference_job, transactions_job and publish_job runs, which Dagster would launch
