@@ -40,19 +40,28 @@ SUBSTITUTES: dict[str, tuple[str, str]] = {
 # Installed into the emulator's DuckDB when it starts (DuckDB SQL, not Snowflake's):
 # each file's lines with their 1-based numbers, as Snowflake's COPY reads them. One
 # unnest of the split file with its subscripts (a lateral series indexing the list
-# row by row took 1.8x as long).
+# row by row took 1.8x as long). Slices, not rtrim/ltrim: DuckDB's trims cost six
+# times the rest of the read (0.40 s of 0.46 s for a 350,174-line month).
 EMULATOR_MACROS = """
 CREATE OR REPLACE MACRO memory.main.shopping_file_lines(urls) AS TABLE
 SELECT
     source_file,
     line_number,
-    -- as Snowflake reads records: a CR before the LF is part of the line end, and
-    -- SKIP_BYTE_ORDER_MARK (on by default) drops a leading BOM
-    rtrim(CASE WHEN line_number = 1 THEN ltrim(line, chr(65279)) ELSE line END, chr(13)) AS line
+    -- as Snowflake reads records: one CR before the LF is part of the line end
+    CASE WHEN ends_with(line, chr(13)) THEN line[:-2] ELSE line END AS line
 FROM (
-    SELECT filename AS source_file, unnest(parts) AS line, generate_subscripts(parts, 1) AS line_number,
-        len(parts) AS line_count
-    FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(urls))
+    SELECT
+        filename AS source_file,
+        generate_subscripts(parts, 1) AS line_number,
+        len(parts) AS line_count,
+        unnest(parts) AS line
+    FROM (
+        SELECT
+            filename,
+            -- SKIP_BYTE_ORDER_MARK (on by default) drops the file's leading BOM
+            string_split(CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END, chr(10)) AS parts
+        FROM read_text(urls)
+    )
 )
 -- the text after the last line end is a line only if it is not empty
 WHERE line_number < line_count OR line <> ''

@@ -55,6 +55,8 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
     assert view["rows"] > 0
     assert floor["rows"] == view["rows"]
     assert floor["basket_lines"] == view["basket_lines"] == report["config"]["basket_lines"]
+    assert report["audit"] == {"view_rows": view["rows"], "basket_lines": view["basket_lines"],
+                               "known_basket_lines": view["basket_lines"]}  # fmt: skip
     stages = {s["name"]: s for s in report["stages"]}
     assert stages["export"]["rows"] == view["rows"]
     assert stages["load"]["rows"] == report["config"]["transactions"]
