@@ -4,12 +4,12 @@ Design. `weekly_job` is the month's snapshot plus everything upstream of it (ref
 tables, the month's transaction chain, the views), and the weekly view too. Dagster
 allows unpartitioned assets in a run that has a partition key: they materialize
 unpartitioned, the partitioned ones for that month, and the run orders the steps by
-dependency, so the views are
-recreated after the month has loaded and the month's snapshot is written last. A tick
-therefore requests one self-contained run per touched month instead of separate
-reference_job, transactions_job and publish_job runs, which Dagster would launch
-without any order among them. Every step works on one month or on small tables, so
-a weekly run costs the same with a month of history as with years of it.
+dependency, so the views are recreated after the month has loaded and the month's
+snapshot is written last. A tick therefore requests one self-contained run per
+touched month instead of separate reference_job, transactions_job and publish_job
+runs, which Dagster would launch without any order among them. Every step works on
+one month or on small tables, so a weekly run costs the same with a month of history
+as with years of it.
 
 When the week spans a month boundary the tick requests two runs; both reload the
 reference tables and recreate the views, which is harmless (each replaces its
