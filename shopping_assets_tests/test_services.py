@@ -18,7 +18,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path):
+def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, monkeypatch):
+    # the services' own temp folder, to see that they leave nothing in it
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
     own = replace(settings, home=tmp_path / "home", s3_port=_free_port(), snowflake_port=_free_port())
     assert services.start(own) == ["s3", "snowflake"]
     try:
@@ -42,6 +46,7 @@ def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path):
         assert services.start(own) == []
     finally:
         services.stop(own)
+    assert sorted(path.name for path in system_tmp.iterdir()) == []
 
 
 def test_a_taken_port_is_reported(settings, tmp_path):

@@ -1,6 +1,6 @@
 """The embedded Snowflake emulator: fakesnow's HTTP server on 127.0.0.1.
 
-Five things differ from `fakesnow -s`:
+What differs from `fakesnow -s`:
 - every session shares one FakeSnow whose databases live in files under `--state`,
   so tables survive a restart (fakesnow's own FAKESNOW_DB_PATH session parameter
   gives each session an exclusive database, which concurrent runs cannot share);
@@ -18,7 +18,9 @@ Five things differ from `fakesnow -s`:
   step's RetryPolicy does the waiting here);
 - a transaction left open by a client that died (SIGKILL, lost machine) is rolled
   back once it has been idle for --detached-timeout seconds, as Snowflake aborts
-  a detached transaction that blocks others after 5 idle minutes.
+  a detached transaction that blocks others after 5 idle minutes;
+- internal-stage files live beside the state, where fakesnow would leave a new
+  folder in /tmp at every start.
 All of it reaches into fakesnow's module state, which is why fakesnow is pinned exactly.
 
 Run as: python -m shopping_assets.embedded.snowflake_server --port 9572 --state DIR --s3-endpoint URL
@@ -89,6 +91,18 @@ def _close_on_delete(server_module) -> None:
         return await original(request)
 
     _replace_route(server_module.app, "/session", session)
+
+
+def _internal_stages_under(directory: Path) -> None:
+    """Keep fakesnow's internal-stage files (PUT) beside the state, not in a new /tmp folder per start."""
+    import shutil
+
+    from fakesnow.transforms import stage
+
+    # fakesnow makes its folder with mkdtemp when imported; every start would leave one behind
+    shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    stage.LOCAL_BUCKET_PATH = str(directory.resolve())
 
 
 def _conflicts_as_lock_errors() -> None:
@@ -190,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
 
     args.state.mkdir(parents=True, exist_ok=True)
+    _internal_stages_under(args.state.parent / "snowflake-stages")
     shared = FakeSnow(db_path=args.state)
     shared.duck_conn.register_filesystem(BotoS3FileSystem(endpoint_url=args.s3_endpoint))
     emulator_gaps.install(shared.duck_conn)
