@@ -158,17 +158,12 @@ def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake
         with session.transaction():
             items = session.run("staging/transaction_items_replace", month=month).rowcount
             session.run("staging/quarantine_transactions_replace", month=month)
-        counts = _partition_counts(session, month)
+        [counts] = session.rows("staging/transaction_items_counts", month=month)
         reasons = quality.reasons(session, "transactions", month)
-        examples = session.query(
-            f"SELECT SOURCE_FILE, LINE_NUMBER, REASON, LINE FROM {warehouse.table('STAGING', 'QUARANTINE')} "
-            "WHERE SOURCE = 'transactions' AND PARTITION_MONTH = %(month)s ORDER BY SOURCE_FILE, LINE_NUMBER",
-            {"month": month},
-        )
-        invalid = _invalid_items(session, month)
-        orphans = _orphan_items(session, month)
+        examples = session.rows("staging/quarantined_transaction_lines", month=month)
+        orphans = _unknown_ids(session.rows("staging/transaction_items_unknown", month=month))
     quarantine_uri = _write_quarantine_file(lake, month, examples)
-    raw, loaded, quarantined = counts
+    raw, loaded, quarantined, invalid = (int(count) for count in counts)
     passed, severity, rate = quality.quarantine_severity(quarantined, raw)
     sample = [{"file": f, "line": int(n), "reason": r} for f, n, r, _ in examples[:5]]
     context.log.info(f"{month}: {raw} lines = {loaded} loaded + {quarantined} quarantined; {items} basket lines")
@@ -209,50 +204,13 @@ def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake
     )
 
 
-def _partition_counts(session, month: str) -> tuple[int, int, int]:
-    """(raw lines, loaded lines, quarantined lines), each counted from its own table."""
-    w = session.warehouse
-    raw, loaded, quarantined = session.query(
-        f"""
-        SELECT
-            (SELECT COUNT(*) FROM {w.table('RAW', 'TRANSACTION_LINES')} WHERE PARTITION_MONTH = %(month)s),
-            (SELECT COUNT(*) FROM (SELECT DISTINCT SOURCE_FILE, LINE_NUMBER FROM {w.table('STAGING', 'TRANSACTION_ITEMS')}
-                WHERE PARTITION_MONTH = %(month)s)),
-            (SELECT COUNT(*) FROM {w.table('STAGING', 'QUARANTINE')}
-                WHERE SOURCE = 'transactions' AND PARTITION_MONTH = %(month)s)
-        """,
-        {"month": month},
-    )[0]
-    return int(raw), int(loaded), int(quarantined)
-
-
-def _invalid_items(session, month: str) -> int:
-    items = session.warehouse.table("STAGING", "TRANSACTION_ITEMS")
-    return int(
-        session.query(
-            f"SELECT COUNT(*) FROM {items} WHERE PARTITION_MONTH = %(month)s AND (PRICE IS NULL OR PRICE <= 0 "
-            "OR PURCHASED_AT IS NULL OR PURCHASED_AT::DATE NOT BETWEEN "
-            "TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10)) "
-            "AND DATEADD(day, 1, TO_DATE(SUBSTR(SPLIT_PART(SOURCE_FILE, '/', -1), 1, 10))))",
-            {"month": month},
-        )[0][0]
-    )
-
-
-def _orphan_items(session, month: str) -> dict:
-    """Loaded basket lines whose customer or product the reference tables do not know."""
-    w = session.warehouse
-    unknown = {}
-    for label, column, reference in (("customers", "CUSTOMER_ID", "CUSTOMERS"), ("products", "PRODUCT_ID", "PRODUCTS")):
-        rows = session.query(
-            f"SELECT i.{column}, COUNT(*) FROM {w.table('STAGING', 'TRANSACTION_ITEMS')} AS i "
-            f"LEFT JOIN {w.table('STAGING', reference)} AS r ON r.{column} = i.{column} "
-            f"WHERE i.PARTITION_MONTH = %(month)s AND r.{column} IS NULL GROUP BY i.{column} ORDER BY i.{column}",
-            {"month": month},
-        )
-        unknown[label] = {str(value): int(count) for value, count in rows}
+def _unknown_ids(rows: list[tuple]) -> dict:
+    """The check's metadata from sql/staging/transaction_items_unknown.sql's (kind, id, basket lines)."""
+    unknown: dict[str, list[str]] = {"customers": [], "products": []}
+    for kind, value, _ in rows:
+        unknown[kind].append(str(value))
     return {
-        "count": sum(unknown["customers"].values()) + sum(unknown["products"].values()),
+        "count": sum(int(count) for _, _, count in rows),
         "unknown customers": sorted(unknown["customers"]),
         "unknown products": sorted(unknown["products"]),
     }
