@@ -205,14 +205,11 @@ def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake
 
 
 def _unknown_ids(rows: list[tuple]) -> dict:
-    """The check's metadata from sql/staging/transaction_items_unknown.sql's (kind, id, basket lines)."""
-    unknown: dict[str, list[str]] = {"customers": [], "products": []}
-    for kind, value, _ in rows:
-        unknown[kind].append(str(value))
+    """The check's metadata from sql/staging/transaction_items_unknown.sql's (kind, id, basket lines), ids sorted."""
     return {
-        "count": sum(int(count) for _, _, count in rows),
-        "unknown customers": sorted(unknown["customers"]),
-        "unknown products": sorted(unknown["products"]),
+        "count": sum(int(count) for *_, count in rows),
+        "unknown customers": [str(value) for kind, value, _ in rows if kind == "customers"],
+        "unknown products": [str(value) for kind, value, _ in rows if kind == "products"],
     }
 
 

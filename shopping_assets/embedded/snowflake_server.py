@@ -95,12 +95,10 @@ def _close_on_delete(server_module) -> None:
 
 def _internal_stages_under(directory: Path) -> None:
     """Keep fakesnow's internal-stage files (PUT) beside the state, not in a new /tmp folder per start."""
-    import shutil
-
     from fakesnow.transforms import stage
 
-    # fakesnow makes its folder with mkdtemp when imported; every start would leave one behind
-    shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
+    # fakesnow makes its (empty) folder with mkdtemp when imported; every start would leave one behind
+    Path(stage.LOCAL_BUCKET_PATH).rmdir()
     directory.mkdir(parents=True, exist_ok=True)
     stage.LOCAL_BUCKET_PATH = str(directory.resolve())
 
