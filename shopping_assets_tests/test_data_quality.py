@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from data_generator import GeneratorConfig, generate, load_fault_manifest
+from shopping_assets import sql
 from shopping_assets_tests import oracle
 
 CUSTOMERS = b"customer_id,loyalty_score\r\nC1,7\r\nC2,4\r\n"
@@ -145,6 +147,33 @@ def test_a_few_bad_lines_among_many_warn_without_blocking(make_pipeline, tmp_pat
 
     assert checks["quarantine_rate"].passed  # 1 in 300 is under the 1 % warning
     assert pipeline.view() == {("C1", 7, "P01", "clothes"): 299}
+
+
+def test_a_load_that_breaks_the_rules_fails_its_checks(make_pipeline, tmp_path, monkeypatch):
+    """The checks count the tables as written, so a faulty load cannot pass them: here the
+    load also takes a line the classification quarantined (its price is negative)."""
+    faulty = tmp_path / "sql"
+    shutil.copytree(sql.SQL_DIR, faulty)
+    load = faulty / "staging" / "transaction_items_replace.sql"
+    assert "WHERE t.REASON IS NULL;" in load.read_text()
+    load.write_text(load.read_text().replace("WHERE t.REASON IS NULL;", "WHERE t.REASON IS NULL OR t.REASON <> '';"))
+    monkeypatch.setattr(sql, "SQL_DIR", faulty)
+    monkeypatch.setenv("SHOPPING_QUARANTINE_MAX_RATE", "1")  # only the checks under test may fail
+    lines = [good(), good("C2"), doc(basket=[{"product_id": "P01", "price": -5}])]
+    pipeline = make_pipeline(write_folder(tmp_path / "in", {"2024-05-01": ("\n".join(lines) + "\n").encode()}))
+    sql.statements.cache_clear()
+    try:
+        pipeline.run_job("reference_job")
+        outcome = pipeline.run("transactions_job", "2024-05-01", raise_on_error=False)
+    finally:
+        monkeypatch.undo()
+        sql.statements.cache_clear()
+
+    assert not outcome.success and "transaction_items" in outcome.errors
+    accounted, valid = outcome.checks["lines_accounted_for"], outcome.checks["valid_prices_and_dates"]
+    assert not accounted.passed
+    assert {k: v.value for k, v in accounted.metadata.items()} == {"input lines": 3, "loaded": 3, "quarantined": 1}
+    assert not valid.passed and valid.metadata["invalid basket lines"].value == 1
 
 
 def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipeline, tmp_path):
