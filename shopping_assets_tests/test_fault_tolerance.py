@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -169,6 +171,22 @@ def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(mak
         proxy.plan = passes
         flaky.materialise([MONTH])
     assert pipeline.view() == pipeline.expected_view()
+
+
+def test_a_client_that_dies_mid_request_is_counted_by_the_proxy_not_printed(settings, capfd):
+    from shopping_assets.embedded.fault_proxy import FaultProxy
+
+    with FaultProxy(settings.s3_port) as proxy:
+        client = socket.create_connection(("127.0.0.1", proxy.port))
+        client.sendall(b"PUT /bucket/key HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789")
+        # torn down mid-body with a reset, as a SIGKILLed run's socket is
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        deadline = time.monotonic() + 10
+        while proxy.client_disconnects == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proxy.client_disconnects == 1 and proxy.requests == 0  # never forwarded
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_warehouse_requests_that_fail_are_retried_and_the_view_is_exact(make_pipeline, settings, tmp_path):

@@ -16,6 +16,7 @@ import http.client
 import random
 import socket
 import struct
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -48,6 +49,19 @@ def at_random(rate: float, seed: int, faults: tuple[str, ...] = ("503", "reset")
     return plan
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    client_disconnects = 0
+
+    def handle_error(self, request, client_address) -> None:
+        # a client that dies mid-request (the soak SIGKILLs runs) is part of the test, not a
+        # fault of the proxy: counted, where socketserver would print its traceback
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            self.client_disconnects += 1
+            return
+        super().handle_error(request, client_address)
+
+
 class FaultProxy:
     def __init__(self, upstream_port: int, plan: Plan = passes):
         self.upstream_port = upstream_port
@@ -55,8 +69,7 @@ class FaultProxy:
         self.requests = 0
         self.injected: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
 
@@ -67,6 +80,11 @@ class FaultProxy:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    @property
+    def client_disconnects(self) -> int:
+        """Requests whose client went away before the proxy could answer."""
+        return self._server.client_disconnects
 
     def _decide(self, method: str, path: str) -> str:
         with self._lock:
