@@ -116,7 +116,8 @@ def test_a_month_materialised_from_the_ui_lands_in_the_view(make_pipeline, tmp_p
     }
     (tmp_path / "dagster").mkdir()
 
-    with dev_server(env, tmp_path / "dev.log") as ui:
+    log = tmp_path / "dev.log"
+    with dev_server(env, log) as ui:
         (entry,) = ui.graphql(LOCATION)["workspaceOrError"]["locationEntries"]
         location = entry["locationOrLoadError"]
         assert location["__typename"] == "RepositoryLocation", location
@@ -127,7 +128,8 @@ def test_a_month_materialised_from_the_ui_lands_in_the_view(make_pipeline, tmp_p
         assert {"reference_job", "transactions_job", "publish_job", "weekly_job", "audit_job"} <= jobs
 
         for job, partition in [("reference_job", None), ("transactions_job", month), ("publish_job", None)]:
-            assert ui.wait(ui.launch(job, partition)) == "SUCCESS", (job, partition)
+            status = ui.wait(ui.launch(job, partition))
+            assert status == "SUCCESS", f"{job} {partition or ''}: {status}\n{log.read_text()[-3000:]}"
 
     view = pipeline.view()
     assert view and view == pipeline.expected_view()
