@@ -1,5 +1,5 @@
 """The user's way in: `shopping-pipeline dev` serves the project in the Dagster UI,
-and a month launched from the UI (as its Materialize button does, over GraphQL) is
+and a month launched from the UI (through the GraphQL call behind its Launch run button) is
 run by the daemon in a run worker of its own and lands in the view."""
 
 from __future__ import annotations
