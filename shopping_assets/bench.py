@@ -42,7 +42,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -240,12 +239,6 @@ def _stage(
 # --------------------------------------------------------------------------- the deployment
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
@@ -271,11 +264,14 @@ class Deployment:
 
     @contextmanager
     def up(self) -> Iterator["Deployment"]:
+        from shopping_assets.embedded import services
+        from shopping_assets.settings import Settings
+
         env = {
             "SHOPPING_DEPLOYMENT": "local",
             "SHOPPING_HOME": str(self.home),
-            "SHOPPING_S3_PORT": str(_free_port()),
-            "SHOPPING_SNOWFLAKE_PORT": str(_free_port()),
+            "SHOPPING_S3_PORT": str(services.free_port()),
+            "SHOPPING_SNOWFLAKE_PORT": str(services.free_port()),
             "SHOPPING_OUTPUT_DIR": str(self.home / "output"),
             "SHOPPING_GENERATE": "false",
             "SNOWFLAKE_DATABASE": "BENCH",
@@ -283,9 +279,6 @@ class Deployment:
             "DAGSTER_HOME": str(self.home / "dagster"),
         }
         with _environment(env):
-            from shopping_assets.embedded import services
-            from shopping_assets.settings import Settings
-
             self.settings = Settings.from_env()
             started = time.perf_counter()
             try:

@@ -8,7 +8,6 @@ each other's rows or objects.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,29 +24,23 @@ os.environ.setdefault("SHOPPING_EMULATOR_DETACHED_TIMEOUT", "2")
 os.environ.setdefault("SHOPPING_S3_MAX_ATTEMPTS", "3")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory):
     """Settings of the embedded deployment the whole session uses, services running."""
+    from shopping_assets.embedded import services
+    from shopping_assets.settings import Settings
+
     home = tmp_path_factory.mktemp("shopping-home")
     os.environ.update(
         SHOPPING_DEPLOYMENT="local",
         SHOPPING_HOME=str(home),
-        SHOPPING_S3_PORT=str(_free_port()),
-        SHOPPING_SNOWFLAKE_PORT=str(_free_port()),
+        SHOPPING_S3_PORT=str(services.free_port()),
+        SHOPPING_SNOWFLAKE_PORT=str(services.free_port()),
         SHOPPING_OUTPUT_DIR=str(home / "output"),
         DAGSTER_HOME=str(home / "dagster"),
     )
     (home / "dagster").mkdir()
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    from shopping_assets.embedded import services
-    from shopping_assets.settings import Settings
-
     settings = Settings.from_env()
     services.start(settings)
     yield settings

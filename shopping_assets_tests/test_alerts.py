@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -44,6 +43,7 @@ from shopping_assets.alerts.notifiers import (
     notifiers_from_env,
 )
 from shopping_assets.alerts.sensors import build_freshness_sensor, run_failure_alerts
+from shopping_assets.embedded.services import free_port
 from shopping_assets.settings import SettingsError
 
 ALERT_VARS = (
@@ -59,12 +59,6 @@ ALERT_VARS = (
 )
 DAY = timedelta(days=1)
 T0 = datetime(2025, 3, 10, 6, tzinfo=timezone.utc)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- receivers
@@ -92,7 +86,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def smtp(clean_env: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server on 127.0.0.1; the alert variables point at it."""
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     clean_env.setenv("SHOPPING_ALERT_SMTP_HOST", "127.0.0.1")
@@ -212,7 +206,7 @@ def test_incomplete_email_settings_name_the_missing_variable(clean_env):
 
 def test_secrets_stay_out_of_reprs_and_errors(clean_env):
     """A rejected login and a failing webhook: neither message quotes the password or the URL."""
-    port = _free_port()
+    port = free_port()
 
     def reject(server, session, envelope, mechanism, auth_data: LoginPassword) -> AuthResult:
         return AuthResult(success=False, handled=False)
@@ -223,7 +217,7 @@ def test_secrets_stay_out_of_reprs_and_errors(clean_env):
     controller.start()
     try:
         email = EmailNotifier("127.0.0.1", port, "a@example.com", ("b@example.com",), user="bot", password="hunter2")
-        hook = SlackWebhookNotifier(f"http://127.0.0.1:{_free_port()}/services/s3cr3t")  # nobody listens
+        hook = SlackWebhookNotifier(f"http://127.0.0.1:{free_port()}/services/s3cr3t")  # nobody listens
         with pytest.raises(DeliveryError) as raised:
             deliver([email, hook], "subject", "body", logging.getLogger("test"))
     finally:
@@ -306,7 +300,7 @@ def test_an_undelivered_alert_is_retried_on_the_next_tick(smtp: Inbox, monkeypat
     with instance_for_test() as instance:
         clock.now = _materialize(instance, "purchase_counts") + 9 * DAY
         port = os.environ["SHOPPING_ALERT_SMTP_PORT"]
-        monkeypatch.setenv("SHOPPING_ALERT_SMTP_PORT", str(_free_port()))  # nobody listens there
+        monkeypatch.setenv("SHOPPING_ALERT_SMTP_PORT", str(free_port()))  # nobody listens there
         cursor = _tick(sensor, instance, None)
         assert json.loads(cursor)["alerted"] == [] and smtp.messages == []
         monkeypatch.setenv("SHOPPING_ALERT_SMTP_PORT", port)

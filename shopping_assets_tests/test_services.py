@@ -12,18 +12,12 @@ import snowflake.connector
 from shopping_assets.embedded import services
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, monkeypatch):
     # the services' own temp folder, to see that they leave nothing in it
     system_tmp = tmp_path / "system-tmp"
     system_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(system_tmp))
-    own = replace(settings, home=tmp_path / "home", s3_port=_free_port(), snowflake_port=_free_port())
+    own = replace(settings, home=tmp_path / "home", s3_port=services.free_port(), snowflake_port=services.free_port())
     assert services.start(own) == ["s3", "snowflake"]
     try:
         s3 = boto3.client(

@@ -15,7 +15,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from shopping_assets_tests.conftest import _free_port
+from shopping_assets.embedded.services import free_port
+
 
 LAUNCH = """
 mutation ($params: ExecutionParams!) {
@@ -78,7 +79,7 @@ class UI:
 @contextmanager
 def dev_server(env: dict[str, str], log: Path):
     """`shopping-pipeline dev` on a free port, stopped with Ctrl-C as a user does."""
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("shopping-pipeline")), "dev", "--port", str(port)]
     with log.open("w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)

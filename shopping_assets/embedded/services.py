@@ -67,6 +67,13 @@ class Service:
             return False
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (for services, UIs and receivers of one's own)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def services(settings: Settings) -> list[Service]:
     python = sys.executable
     state = settings.state_dir
