@@ -74,7 +74,7 @@ def soak(
             deployment.settings.snowflake_port
         ) as warehouse:
             target = replace(deployment.target("soak"), s3_port=s3.port, snowflake_port=warehouse.port)
-            soaker = _Soaker(target, input_dir, deployment.instance("soak"), tally)
+            soaker = _Soaker(target, input_dir, deployment.instance("soak"), tally, Path(work) / "crashed-runs")
             soaker.run("reference_job")
             for key in keys:
                 soaker.run("transactions_job", key)
@@ -103,7 +103,7 @@ def soak(
 
 
 class _Soaker:
-    def __init__(self, settings, input_dir: Path, instance, tally: Counter):
+    def __init__(self, settings, input_dir: Path, instance, tally: Counter, crashed_runs: Path):
         from shopping_assets.definitions import build_definitions
         from shopping_assets.resources import InputData
 
@@ -111,6 +111,8 @@ class _Soaker:
         self.input_dir = input_dir
         self.instance = instance
         self.tally = tally
+        # a killed run cleans nothing up: its instance's folder is kept inside the soak's own
+        self.crashed_runs = crashed_runs
 
     def run(self, job: str, key: str | None = None, may_fail: bool = False) -> None:
         from shopping_assets.runner import execute
@@ -137,7 +139,8 @@ class _Soaker:
                 lake._CLIENTS.clear()  # the parent's pooled connections are not the child's to use
                 from dagster import DagsterInstance
 
-                execute(self.defs, "transactions_job", DagsterInstance.ephemeral(), key, raise_on_error=False)
+                instance = DagsterInstance.ephemeral(tempdir=str(self.crashed_runs))
+                execute(self.defs, "transactions_job", instance, key, raise_on_error=False)
             finally:
                 os._exit(0)
         _, status = os.waitpid(pid, 0)
