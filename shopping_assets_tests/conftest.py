@@ -119,3 +119,16 @@ def make_pipeline(settings, tmp_path: Path):
 @pytest.fixture
 def pipeline(make_pipeline) -> Iterator[Pipeline]:
     yield make_pipeline(generate=True)
+
+
+@pytest.fixture
+def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty temp folder standing in for /tmp (for this process and the ones it starts),
+    to see that what a test runs leaves nothing behind in it."""
+    import tempfile
+
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

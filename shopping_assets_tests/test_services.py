@@ -12,11 +12,7 @@ import snowflake.connector
 from shopping_assets.embedded import services
 
 
-def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, monkeypatch):
-    # the services' own temp folder, to see that they leave nothing in it
-    system_tmp = tmp_path / "system-tmp"
-    system_tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(system_tmp))
+def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, system_tmp):
     own = replace(settings, home=tmp_path / "home", s3_port=services.free_port(), snowflake_port=services.free_port())
     assert services.start(own) == ["s3", "snowflake"]
     try:
