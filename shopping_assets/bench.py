@@ -892,9 +892,8 @@ def _print_incremental_table(report: dict) -> None:
 # --------------------------------------------------------------------------- command
 
 
-def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="python -m shopping_assets.bench", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+def add_arguments(cli: argparse.ArgumentParser) -> None:
+    """The benchmark's options, shared by `python -m shopping_assets.bench` and `shopping-pipeline bench`."""
     cli.add_argument("--customers", type=int, default=None,
                      help="customers (default: about 2,000,000 transactions per 6 months)")  # fmt: skip
     cli.add_argument("--months", type=int, default=None, help="months ending --end (default 6; 24 with --incremental)")
@@ -905,11 +904,20 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--keep", action="store_true", help="keep the work folder (data, services' state, logs)")
     cli.add_argument("--dir", type=Path, default=None, help="parent of the work folder (default the system temp)")
     cli.add_argument("--json", type=Path, default=None, help="also write the figures as JSON to this file")
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(prog="python -m shopping_assets.bench", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_arguments(cli)
     return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    return run_from_args(parser().parse_args(argv))
+
+
+def run_from_args(args: argparse.Namespace) -> int:
     if args.months is None:
         args.months = 24 if args.incremental else 6
     if args.months < 1 or args.repeat < 1:
@@ -926,7 +934,6 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, default=str))
     return 0 if report.get("floor_matches_view", True) else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -142,12 +142,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return process.wait()
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from shopping_assets.bench import main as bench
-
-    return bench([option for option in args.options if option != "--"])
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from data_generator.cli import run_from_args
 
@@ -194,11 +188,12 @@ def parser() -> argparse.ArgumentParser:
     bootstrap_arguments(setup)
     setup.set_defaults(handler=bootstrap)
 
-    bench = commands.add_parser(
-        "bench", help="time every stage at scale against the plain-DuckDB floor (options: bench -- --help)"
-    )
-    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to python -m shopping_assets.bench")
-    bench.set_defaults(handler=cmd_bench)
+    from shopping_assets.bench import add_arguments as bench_arguments
+    from shopping_assets.bench import run_from_args as bench
+
+    timing = commands.add_parser("bench", help="time every stage at scale against the plain-DuckDB floor")
+    bench_arguments(timing)
+    timing.set_defaults(handler=bench)
 
     soak = commands.add_parser(
         "soak", help="reload every month in random order under random crashes and service faults; check the view"

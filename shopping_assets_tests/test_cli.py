@@ -126,3 +126,22 @@ def _monthly(start: str):
     from dagster import MonthlyPartitionsDefinition
 
     return MonthlyPartitionsDefinition(start_date=start, end_offset=1)
+
+
+def test_every_make_target_and_readme_command_parses():
+    """What a user types from the Makefile or the README reaches a handler, with its options."""
+    import re
+    import shlex
+
+    from shopping_assets.cli import parser
+
+    root = Path(__file__).resolve().parents[1]
+    makefile = re.findall(r"\$\(BIN\)/shopping-pipeline (.+)", (root / "Makefile").read_text())
+    readme = re.findall(r"`shopping-pipeline ([^`]+ [^`]+)`", (root / "README.md").read_text())
+    examples = {"FILE": "out.csv", "DIR": "in", "N": "5", "M": "2", "S": "1", "RATE": "0.1", "T": "quarantine",
+                "YYYY-MM-DD": "2024-01-31", "start|stop|status": "status"}  # fmt: skip
+    commands = [shlex.split(re.sub(r"[\[\]]", "", c)) for c in makefile + readme]
+    commands = [[examples.get(word, word) for word in argv] for argv in commands]
+    assert ["bench", "--incremental"] in commands and len(makefile) >= 8 and len(readme) >= 8
+    for argv in commands:
+        assert callable(parser().parse_args(argv).handler), argv
