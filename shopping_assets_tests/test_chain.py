@@ -175,3 +175,44 @@ def test_a_month_whose_files_miscount_is_not_published_and_fails_its_run(pipelin
     files = sorted(p.relative_to(before) for p in before.rglob("*") if p.is_file())
     assert files and files == sorted(p.relative_to(after) for p in after.rglob("*") if p.is_file())
     assert all((before / f).read_bytes() == (after / f).read_bytes() for f in files)  # consumers keep the good month
+
+
+def test_a_purchase_past_midnight_on_a_month_end_counts_once_in_the_next_month(make_pipeline, tmp_path: Path):
+    """The file of 31 January holds a purchase dated 1 February: it loads with January's
+    partition, counts in February's periods and snapshot, and never twice, whichever month reloads."""
+    from shopping_assets_tests.test_data_quality import good, write_folder
+
+    root = write_folder(
+        tmp_path / "in",
+        {
+            "2024-01-31": "\n".join(
+                [good("C1", (("P01", 5),), "2024-01-31 12:00:00"), good("C1", (("P02", 3), ("P02", 3)), "2024-02-01 00:05:00")]
+            ).encode(),
+            "2024-02-01": good("C2", (("P02", 4),), "2024-02-01 09:00:00").encode(),
+        },
+    )
+    pipeline = make_pipeline(root)
+    pipeline.materialise(MONTHS)
+
+    for reloaded in (None, "2024-02-01", "2024-01-01"):
+        if reloaded:
+            pipeline.run("weekly_job", reloaded)
+        assert pipeline.view() == {("C1", 7, "P01", "clothes"): 1, ("C1", 7, "P02", "fruit_veg"): 2, ("C2", 4, "P02", "fruit_veg"): 1}
+        by_month = pipeline.query(
+            "SELECT CUSTOMER_ID, PRODUCT_ID, PERIOD_START::VARCHAR, PURCHASE_COUNT FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH"
+        )
+        assert {(c, p, start): int(n) for c, p, start, n in by_month} == {
+            ("C1", "P01", "2024-01-01"): 1, ("C1", "P02", "2024-02-01"): 2, ("C2", "P02", "2024-02-01"): 1,
+        }  # fmt: skip
+        assert pipeline.query(
+            "SELECT PARTITION_MONTH::VARCHAR, COUNT(*) FROM {db}.STAGING.TRANSACTION_ITEMS GROUP BY 1 ORDER BY 1"
+        ) == [("2024-01-01", 3), ("2024-02-01", 1)]  # the line stays in its file's month
+
+        exports = _download(pipeline, "exports/purchase_counts_by_month/", tmp_path / f"exports-{reloaded}")
+        snapshot = {
+            month: {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in pq.read_table(
+                exports / f"month={month}" / "purchase_counts.parquet").to_pylist()}
+            for month in ("2024-01", "2024-02")
+        }  # fmt: skip
+        assert snapshot == {"2024-01": {("C1", "P01"): 1}, "2024-02": {("C1", "P02"): 2, ("C2", "P02"): 1}}
+    assert pipeline.query("SELECT COUNT(*) FROM {db}.STAGING.QUARANTINE") == [(0,)]

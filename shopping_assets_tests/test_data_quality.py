@@ -44,6 +44,7 @@ CATALOGUE = [
     (doc(basket=[{"product_id": "P01", "price": -5}]), "price_not_positive"),
     (doc(basket=[{"product_id": "P01", "price": 12.5}]), "price_not_integer"),
     (doc(basket=[{"product_id": "P01", "price": "12"}]), "price_not_integer"),
+    (doc(basket=[{"product_id": "P01", "price": 10**40}]), "price_not_integer"),  # more digits than a NUMBER holds
     (doc(basket=[{"product_id": "P01", "price": 3}, {"product_id": "P02", "price": None}]), "price_missing"),
     (doc(date_of_purchase=...), "date_missing"),
     (doc(date_of_purchase="yesterday"), "date_unparseable"),
@@ -96,11 +97,12 @@ def test_every_catalogue_line_is_quarantined_with_its_reason_and_good_lines_load
 
     pipeline.run_job("reference_job")
     blocked = pipeline.run("transactions_job", "2024-05-01", raise_on_error=False)
-    # 23 bad lines of 32 is far above the 10 % ceiling: the check fails and the run with it
+    # the catalogue, a duplicate and a truncated line: 24 of 32 lines, far above the
+    # 10 % ceiling, so the check fails and the run with it
     assert not blocked.success
     rate = blocked.checks["quarantine_rate"]
     assert not rate.passed and rate.severity.value == "ERROR"
-    assert rate.metadata["quarantined"].value == 23
+    assert rate.metadata["quarantined"].value == len(CATALOGUE) + 2
 
     monkeypatch.setenv("SHOPPING_QUARANTINE_MAX_RATE", "1")  # accept this file knowingly
     outcome = pipeline.run("transactions_job", "2024-05-01")
@@ -182,9 +184,11 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
         "C1,7\r\nC1,7\r\n"  # an exact duplicate: one copy kept
         "C2,4\r\nC2,5\r\n"  # conflicting copies: neither can be trusted
         "C3,eleven\r\nC4,11\r\n,3\r\n"
+        "C5,\r\n"  # no score: COPY loads it as NULL
+        "C6,05\r\nC6,5\r\n"  # the same score written twice: one copy kept
     ).encode()
     products = PRODUCTS + b'P03,"kid\'s ""fun"" socks, pack of 3",clothes\r\nP04,no category,\r\n'
-    lines = [good("C1", (("P03", 1),)), good("C2", (("P01", 1),)), good("C3", (("P01", 1),))]
+    lines = [good(c, (("P03", 1),)) for c in ("C1", "C2", "C3", "C5", "C6")]
     root = write_folder(tmp_path / "in", {"2024-05-01": ("\n".join(lines) + "\n").encode()}, customers, products)
     pipeline = make_pipeline(root)
 
@@ -193,17 +197,19 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
 
     unique = reference.checks["raw_customers.unique_valid_ids"]
     assert unique.passed  # duplicates were quarantined, so the view joins to one row per id
-    assert unique.metadata["ids repeated in the file"].value == ["C1", "C2"]
+    assert unique.metadata["ids repeated in the file"].value == ["C1", "C2", "C6"]
     assert {reason for _, reason in quarantine_rows(pipeline, "customers")} == {
         "duplicate_row", "conflicting_duplicate_id", "loyalty_not_integer", "loyalty_out_of_range", "missing_customer_id",
+        "missing_loyalty_score",
     }  # fmt: skip
-    assert len(quarantine_rows(pipeline, "customers")) == 6  # C1 copy, both C2, C3, C4, the blank id
+    # C1 copy, both C2, C3, C4, the blank id, C5, a C6 copy
+    assert len(quarantine_rows(pipeline, "customers")) == 8
     assert quarantine_rows(pipeline, "products") == [("P04,no category,", "missing_category")]
-    assert pipeline.view() == {("C1", 7, "P03", "clothes"): 1}
+    assert pipeline.view() == {("C1", 7, "P03", "clothes"): 1, ("C6", 5, "P03", "clothes"): 1}
     exported = tmp_path / "quarantine.csv"
     from shopping_assets.export import export_table
 
-    assert export_table(pipeline.warehouse(), "quarantine", exported) == 7
+    assert export_table(pipeline.warehouse(), "quarantine", exported) == 9
     assert "conflicting_duplicate_id" in exported.read_text()
     described = pipeline.query("SELECT PRODUCT_DESCRIPTION FROM {db}.STAGING.PRODUCTS WHERE PRODUCT_ID = 'P03'")
     assert described == [('kid\'s "fun" socks, pack of 3',)]

@@ -14,7 +14,7 @@ from shopping_assets.settings import SettingsError, identifier, key_prefix
 
 SAMPLE = {
     "database": "SHOPPING", "storage_integration": "SHOPPING_S3", "table": "CUSTOMERS", "columns": "A, B",
-    "checks": "CUSTOMER_CHECKS", "period": "WEEK",
+    "checks": "CUSTOMER_CHECKS", "period": "WEEK", "day_of_period": "DAYOFWEEKISO",
 }  # fmt: skip
 # the pipeline's statements; sql/bootstrap (admin DDL and grants) is tested in test_bootstrap.py
 FILES = sorted(
@@ -28,6 +28,18 @@ def test_every_statement_parses_as_snowflake(name):
         parsed = sqlglot.parse_one(re.sub(r"%\((\w+)\)s", "'value'", statement), read="snowflake")
         # sqlglot falls back to an opaque Command for what it cannot parse
         assert not isinstance(parsed, exp.Command), statement
+
+
+def test_week_periods_do_not_follow_the_readers_week_start():
+    """DATE_TRUNC(WEEK), DAYOFWEEK and WEEK follow the WEEK_START of whoever queries a view."""
+    from shopping_assets.assets.mart import DAY_OF
+
+    for period, day_of in DAY_OF.items():
+        view = sql.render("mart/purchase_counts_by_period", {**SAMPLE, "period": period, "day_of_period": day_of})
+        parsed = sqlglot.parse_one(view[0], read="snowflake")
+        truncated = [t.args["unit"].name.upper() for t in parsed.find_all(exp.DateTrunc, exp.TimestampTrunc)]
+        assert not [u for u in truncated if u.startswith("WEEK")], view[0]
+        assert not list(parsed.find_all(exp.DayOfWeek, exp.Week)), view[0]
 
 
 def test_every_emulator_stand_in_replaces_a_production_statement():

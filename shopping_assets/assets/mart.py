@@ -83,6 +83,10 @@ def total_matches_items(warehouse: Warehouse) -> AssetCheckResult:
     )
 
 
+# The day of the period each purchase falls on, whatever the reader's WEEK_START
+DAY_OF = {"WEEK": "DAYOFWEEKISO", "MONTH": "DAYOFMONTH"}
+
+
 def period_view(period: str) -> tuple[AssetsDefinition, AssetChecksDefinition]:
     name = f"purchase_counts_by_{period.lower()}"
     table = f"PURCHASE_COUNTS_BY_{period}"
@@ -102,7 +106,7 @@ def period_view(period: str) -> tuple[AssetsDefinition, AssetChecksDefinition]:
     )  # fmt: skip
     def view(warehouse: Warehouse) -> MaterializeResult:
         with warehouse.session() as session:
-            session.run("mart/purchase_counts_by_period", {"period": period})
+            session.run("mart/purchase_counts_by_period", {"period": period, "day_of_period": DAY_OF[period]})
         return MaterializeResult(metadata={"view": warehouse.table("MART", table)})
 
     @asset_check(

@@ -1,6 +1,7 @@
 -- Reference rows with the first rule they break (REASON), or NULL when valid.
 -- Exact duplicate rows keep their first copy; an id whose copies disagree is
--- ambiguous, so every copy of it is quarantined.
+-- ambiguous, so every copy of it is quarantined. Copies agree when their scores
+-- are the same number (5 and 05).
 CREATE OR REPLACE VIEW {database}.STAGING.CUSTOMER_CHECKS AS
 SELECT
     SOURCE_FILE,
@@ -8,13 +9,18 @@ SELECT
     LOYALTY_SCORE,
     CASE
         WHEN CUSTOMER_ID IS NULL OR TRIM(CUSTOMER_ID) = '' THEN 'missing_customer_id'
+        -- COPY loads an empty field as NULL, which every later rule would let through
+        WHEN LOYALTY_SCORE IS NULL OR TRIM(LOYALTY_SCORE) = '' THEN 'missing_loyalty_score'
         WHEN NOT REGEXP_LIKE(TRIM(LOYALTY_SCORE), '[0-9]+') THEN 'loyalty_not_integer'
         WHEN TO_NUMBER(TRIM(LOYALTY_SCORE)) NOT BETWEEN 1 AND 10 THEN 'loyalty_out_of_range'
-        WHEN MIN(TRIM(LOYALTY_SCORE)) OVER (PARTITION BY TRIM(CUSTOMER_ID))
-            <> MAX(TRIM(LOYALTY_SCORE)) OVER (PARTITION BY TRIM(CUSTOMER_ID)) THEN 'conflicting_duplicate_id'
+        WHEN MIN(SCORE) OVER (PARTITION BY TRIM(CUSTOMER_ID))
+            <> MAX(SCORE) OVER (PARTITION BY TRIM(CUSTOMER_ID)) THEN 'conflicting_duplicate_id'
         WHEN ROW_NUMBER() OVER (PARTITION BY TRIM(CUSTOMER_ID) ORDER BY LOYALTY_SCORE) > 1 THEN 'duplicate_row'
     END AS REASON
-FROM {database}.RAW.CUSTOMERS;
+FROM (
+    SELECT *, COALESCE(REGEXP_REPLACE(TRIM(LOYALTY_SCORE), '^0+', ''), '') AS SCORE
+    FROM {database}.RAW.CUSTOMERS
+);
 
 CREATE OR REPLACE VIEW {database}.STAGING.PRODUCT_CHECKS AS
 SELECT

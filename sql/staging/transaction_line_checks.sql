@@ -46,7 +46,8 @@ SELECT
         WHEN LEFT(TO_JSON(ITEM), 1) <> '{' THEN '1 item_not_object'
         WHEN NOT COALESCE(REGEXP_LIKE(TO_JSON(PRODUCT), '"[^"]+"'), FALSE) THEN '2 missing_product_id'
         WHEN PRICE_TEXT IS NULL OR PRICE_TEXT = 'null' THEN '3 price_missing'
-        WHEN NOT REGEXP_LIKE(PRICE_TEXT, '-?[0-9]+') THEN '4 price_not_integer'
+        -- past 38 digits no NUMBER holds it (Snowflake's JSON keeps it as a float)
+        WHEN NOT REGEXP_LIKE(PRICE_TEXT, '-?[0-9]{1,38}') THEN '4 price_not_integer'
         WHEN TO_NUMBER(PRICE_TEXT) <= 0 THEN '5 price_not_positive'
     END AS ITEM_REASON
 FROM (
@@ -73,7 +74,8 @@ WITH dated AS (
                     PURCHASED_TEXT,
                     '[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?'
                 )
-                AND TO_NUMBER(SUBSTR(PURCHASED_TEXT, 9, 2)) <= DAY(LAST_DAY(TO_DATE(SUBSTR(PURCHASED_TEXT, 1, 7) || '-01')))
+                -- TRY_: Snowflake may evaluate this before the pattern it follows
+                AND TRY_TO_NUMBER(SUBSTR(PURCHASED_TEXT, 9, 2)) <= DAY(LAST_DAY(TRY_TO_DATE(SUBSTR(PURCHASED_TEXT, 1, 7) || '-01')))
             THEN PURCHASED_TEXT::TIMESTAMP_NTZ
         END AS PURCHASED_AT
     FROM TRANSACTION_LINE_FIELDS
