@@ -15,6 +15,7 @@ from shopping_assets.settings import SettingsError, identifier, key_prefix
 SAMPLE = {
     "database": "SHOPPING", "storage_integration": "SHOPPING_S3", "table": "CUSTOMERS", "columns": "A, B",
     "checks": "CUSTOMER_CHECKS", "period": "WEEK", "day_of_period": "DAYOFWEEKISO",
+    "id_column": "CUSTOMER_ID",
 }  # fmt: skip
 # the pipeline's statements; sql/bootstrap (admin DDL and grants) is tested in test_bootstrap.py
 FILES = sorted(

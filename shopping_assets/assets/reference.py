@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from dagster import (
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
@@ -105,11 +106,17 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
                 blocking=True,
                 description=f"Each {ref.columns[0]} appears once among the valid rows the view joins to "
                 "(a duplicate would double-count purchases); duplicates in the file are listed.",
-            )
+            ),
+            AssetCheckSpec(
+                "no_id_left_out",
+                asset=f"raw_{ref.name}",
+                description=f"Warns when a {ref.columns[0]} of the file has no valid row (every copy quarantined): "
+                "the views leave out its purchases, past ones included, until the file is fixed. Lists them.",
+            ),
         ],
     )
     def raw_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        names = {"table": ref.table, "columns": ", ".join(ref.columns), "checks": ref.checks}
+        names = {"table": ref.table, "columns": ", ".join(ref.columns), "checks": ref.checks, "id_column": ref.columns[0]}
         with warehouse.session() as session:
             session.run("raw/reference_stage", names)
             session.run("raw/reference_copy", names, files=[ref.key])
@@ -129,6 +136,7 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
                     f"GROUP BY TRIM({id_column}) HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10"
                 )
             ]
+            left_out = session.rows("staging/reference_ids_left_out", names)
             preview = session.query(
                 f"SELECT {', '.join(ref.columns)} FROM {warehouse.table('RAW', ref.table)} "
                 f"ORDER BY {ref.columns[0]} LIMIT 10"
@@ -149,7 +157,13 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
                     check_name="unique_valid_ids",
                     passed=int(repeated_valid) == 0,
                     metadata={"ids repeated among valid rows": int(repeated_valid), "ids repeated in the file": repeated_in_file},
-                )
+                ),
+                AssetCheckResult(
+                    check_name="no_id_left_out",
+                    passed=not left_out,
+                    severity=AssetCheckSeverity.WARN,
+                    metadata={"ids left out": len(left_out), "first ids (reason)": [f"{i} ({r})" for i, r in left_out[:10]]},
+                ),
             ],
         )
 
