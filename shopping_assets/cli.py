@@ -17,6 +17,9 @@ from shopping_assets.errors import UserFacingError
 from shopping_assets.settings import Settings, SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# Read by every command, as `dagster dev` (run in PROJECT_DIR) reads it for the UI;
+# variables already in the environment win.
+DOTENV = PROJECT_DIR / ".env"
 
 
 def _dagster_home(settings: Settings) -> None:
@@ -174,7 +177,8 @@ def parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a table or view to CSV (or Parquet by extension)")
     export.add_argument("--out", required=True)
-    export.add_argument("--table", default="purchase_counts", help="purchase_counts or quarantine")
+    export.add_argument("--table", default="purchase_counts",
+                        help="purchase_counts (default), purchase_counts_by_week, purchase_counts_by_month or quarantine")  # fmt: skip
     export.set_defaults(handler=cmd_export)
 
     service = commands.add_parser("services", help="the embedded S3 server and Snowflake emulator")
@@ -210,7 +214,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
     args = parser().parse_args(argv)
+    load_dotenv(DOTENV, override=False)
     try:
         return args.handler(args)
     except UserFacingError as error:

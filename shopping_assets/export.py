@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from shopping_assets.errors import UserFacingError
 from shopping_assets.resources.warehouse import Warehouse
 
 # What `shopping-pipeline export --table` accepts: schema, object, order.
@@ -44,7 +45,7 @@ def _whole_numbers(batch: pa.Table) -> pa.Table:
 def batches(warehouse: Warehouse, table: str) -> Iterator[pa.Table]:
     """The whole table, ordered, as Arrow tables of one result batch each (at least one)."""
     if table not in EXPORTABLE:
-        raise ValueError(f"unknown table {table!r}; choose from {', '.join(sorted(EXPORTABLE))}")
+        raise UserFacingError(f"unknown table {table!r}; choose from {', '.join(sorted(EXPORTABLE))}")
     schema, name, order = EXPORTABLE[table]
     with warehouse.session() as session:
         cursor = session.connection.cursor()

@@ -10,13 +10,13 @@ Bad input is not retried: InputLayoutError is a Failure with allow_retries=False
 
 from __future__ import annotations
 
-import os
-
 from dagster import Backoff, Jitter, RetryPolicy
 
+from shopping_assets.settings import seconds, whole_number
+
 SERVICE_RETRY = RetryPolicy(
-    max_retries=int(os.environ.get("SHOPPING_STEP_RETRIES", "3")),
-    delay=float(os.environ.get("SHOPPING_STEP_RETRY_DELAY", "2")),
+    max_retries=whole_number("SHOPPING_STEP_RETRIES", 3, minimum=0),
+    delay=seconds("SHOPPING_STEP_RETRY_DELAY", 2),
     backoff=Backoff.EXPONENTIAL,
     jitter=Jitter.PLUS_MINUS,
 )

@@ -3,9 +3,9 @@
 For deployments where an upstream system drops day files straight into
 `s3://BUCKET/PREFIX/transactions/YYYY/MM/` instead of the input folder.
 
-What it runs. `bucket_transactions_job` is RAW lines, basket items and the view
-(everything downstream of the bucket), one run per changed month; the run orders
-load before view. It deliberately leaves out `transaction_objects`: that asset
+What it runs. `bucket_transactions_job` is RAW lines, basket items, the three views
+and the month's snapshot (everything downstream of the bucket but the whole-history
+audits), one run per changed month; the run orders load before views. It deliberately leaves out `transaction_objects`: that asset
 mirrors the *input folder* into the bucket and would delete the very objects that
 triggered the run.
 
@@ -93,7 +93,7 @@ def changed_months(previous: Mapping[str, str], current: Mapping[str, str]) -> d
     job=bucket_transactions_job,
     minimum_interval_seconds=300,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Loads a month (RAW lines, items, view) when its objects under transactions/ in the bucket change.",
+    description="Loads a month (RAW lines, items, views, snapshot) when its objects under transactions/ in the bucket change.",
 )
 def new_transaction_files(context: SensorEvaluationContext, lake: Lake) -> SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seq": 0, "months": {}}

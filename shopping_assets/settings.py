@@ -59,11 +59,22 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
-def _count(name: str, default: int) -> int:
+def whole_number(name: str, default: int, minimum: int = 1) -> int:
     raw = _env(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
-        raise SettingsError(f"{name}={raw!r} must be a whole number of at least 1")
+    if not raw.isdigit() or int(raw) < minimum:
+        raise SettingsError(f"{name}={raw!r} must be a whole number of at least {minimum}")
     return int(raw)
+
+
+def seconds(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name}={raw!r} must be a number of seconds, 0 or more")
+    return value
 
 
 def _port(name: str, default: int) -> int:
@@ -136,5 +147,5 @@ class Settings:
             snowflake_key_pair=bool(os.environ.get("SNOWFLAKE_PRIVATE_KEY_PATH", "").strip()),
             s3_port=_port("SHOPPING_S3_PORT", 9571),
             snowflake_port=_port("SHOPPING_SNOWFLAKE_PORT", 9572),
-            s3_max_attempts=_count("SHOPPING_S3_MAX_ATTEMPTS", 5),
+            s3_max_attempts=whole_number("SHOPPING_S3_MAX_ATTEMPTS", 5),
         )

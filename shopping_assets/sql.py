@@ -8,14 +8,13 @@ Two kinds of placeholder, never mixed up:
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
 from pathlib import Path
 
 from shopping_assets.settings import identifier
 
-SQL_DIR = Path(os.environ.get("SHOPPING_SQL_DIR", Path(__file__).resolve().parents[1] / "sql"))
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 _COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -94,6 +95,22 @@ def test_missing_input_folder_is_named(settings, tmp_path, monkeypatch, capsys):
     assert str(missing) in capsys.readouterr().err
 
 
+def test_a_dot_env_file_configures_every_command_and_the_environment_wins(settings, tmp_path, monkeypatch, capsys):
+    """.env.example says to copy it to .env: the CLI reads that file, as `dagster dev` does."""
+    _isolate(monkeypatch)
+    for name in ("SHOPPING_INPUT_DIR", "SHOPPING_GENERATE"):
+        monkeypatch.setenv(name, "unset")  # so that undo removes what .env sets
+        monkeypatch.delenv(name)
+    missing = tmp_path / "nowhere"
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"SHOPPING_INPUT_DIR={missing}\nSHOPPING_GENERATE=false\nSHOPPING_S3_PORT=1\n")
+    monkeypatch.setattr("shopping_assets.cli.DOTENV", dotenv)
+
+    assert main(["run"]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert os.environ["SHOPPING_S3_PORT"] == str(settings.s3_port)
+
+
 def test_wrong_layout_is_named(settings, starter_folder, monkeypatch, capsys):
     _isolate(monkeypatch)
     (starter_folder / "transactions" / "2018-09-03").mkdir()
@@ -145,3 +162,9 @@ def test_every_make_target_and_readme_command_parses():
     assert ["bench", "--incremental"] in commands and len(makefile) >= 8 and len(readme) >= 8
     for argv in commands:
         assert callable(parser().parse_args(argv).handler), argv
+
+
+def test_an_unknown_export_table_lists_the_choices(settings, tmp_path, capsys):
+    assert main(["export", "--table", "purchases", "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "'purchases'" in err and "purchase_counts_by_week" in err and "Traceback" not in err

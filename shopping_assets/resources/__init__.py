@@ -11,7 +11,7 @@ from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.snowflake import snowflake_resource
 from shopping_assets.resources.warehouse import Warehouse
-from shopping_assets.settings import Settings
+from shopping_assets.settings import Settings, whole_number
 
 
 def input_data_from_env(settings: Settings, **overrides: Any) -> InputData:
@@ -19,8 +19,8 @@ def input_data_from_env(settings: Settings, **overrides: Any) -> InputData:
     config = {
         "input_dir": str(settings.input_dir),
         "generate": generate in {"1", "true", "yes"},
-        "customers": int(os.environ.get("SHOPPING_CUSTOMERS", "137")),
-        "seed": int(os.environ.get("SHOPPING_SEED", "42")),
+        "customers": whole_number("SHOPPING_CUSTOMERS", 137),
+        "seed": whole_number("SHOPPING_SEED", 42, minimum=0),
     }
     return InputData(**{**config, **overrides})
 
