@@ -3,9 +3,9 @@
 `SHOPPING_FAULT_POINT=<point>` kills this process with SIGKILL when it reaches
 <point>: no cleanup, no rollback, no closed sessions, exactly what an OOM kill or a
 lost machine does. `<point>=sleep:<seconds>` stalls there instead (a slow
-statement), and `<point>=until:<unix time>` waits there for that moment, so that
-two processes pass the point together. Unset (always, outside tests), a
-checkpoint is one dictionary lookup.
+statement), and `<point>=barrier:<N>:<folder>` waits there until N processes have
+reached it (each leaves a file in <folder>), so that they pass the point together.
+Unset (always, outside tests), a checkpoint is one dictionary lookup.
 
 The points:
 - `upload:N`         after the N-th object of an upload to the bucket
@@ -33,7 +33,19 @@ def checkpoint(point: str) -> None:
         return
     if action.startswith("sleep:"):
         time.sleep(float(action[len("sleep:") :]))
-    elif action.startswith("until:"):
-        time.sleep(max(0.0, float(action[len("until:") :]) - time.time()))
+    elif action.startswith("barrier:"):
+        _barrier(*action[len("barrier:") :].split(":", 1))
     else:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _barrier(count: str, folder: str, timeout: float = 300.0) -> None:
+    """Arrive, then wait for `count` arrivals in all (or give up after `timeout` seconds)."""
+    from pathlib import Path
+
+    arrivals = Path(folder)
+    arrivals.mkdir(parents=True, exist_ok=True)
+    (arrivals / str(os.getpid())).touch()
+    deadline = time.monotonic() + timeout
+    while len(list(arrivals.iterdir())) < int(count) and time.monotonic() < deadline:
+        time.sleep(0.05)

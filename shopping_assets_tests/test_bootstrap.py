@@ -24,7 +24,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -321,6 +320,10 @@ PARSED = {
 SIMPLE_GRANT = re.compile(rf"GRANT [A-Z, ]+ ON (DATABASE|SCHEMA|WAREHOUSE|INTEGRATION) {NAME}(\.{NAME})? TO ROLE {NAME}")
 
 
+def test_the_bootstrap_statements_are_found():
+    assert len(BOOTSTRAP_FILES) == 10 and BOOTSTRAP_FILES[0] == "00_use_role"
+
+
 @pytest.mark.parametrize("name", BOOTSTRAP_FILES)
 def test_every_bootstrap_statement_parses_as_snowflake(name):
     statements = sql.render(f"bootstrap/{name}", SAMPLE)
@@ -503,11 +506,9 @@ def test_dry_run_prints_every_step_calls_nothing_and_shows_no_secret(prod_env, k
     monkeypatch.setattr(boto3.session.Session, "client", no_network)
     monkeypatch.setattr(snowflake.connector, "connect", no_network)
 
-    started = time.monotonic()
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     assert cli.run_from_args(parser.parse_args(["--dry-run"])) == 0
-    assert time.monotonic() - started < 5
     out = capsys.readouterr().out
 
     steps = plan.build(BootstrapConfig.from_env())
@@ -537,14 +538,23 @@ def test_dry_run_prints_every_step_calls_nothing_and_shows_no_secret(prod_env, k
     assert "****" not in out
 
 
-def test_dry_run_from_the_command_line_is_fast_without_network(prod_env, key_files):
-    started = time.monotonic()
+# The command in a process whose sockets refuse to connect: a dry run must not try.
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("a dry run opened a connection")
+socket.socket.connect = socket.socket.connect_ex = socket.create_connection = refuse
+from shopping_assets.bootstrap.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_dry_run_from_the_command_line_needs_no_network(prod_env, key_files):
     result = subprocess.run(
-        [sys.executable, "-m", "shopping_assets.bootstrap.cli", "--dry-run"],
-        cwd=PROJECT, env={**os.environ, **prod_env}, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", NO_NETWORK, "--dry-run"],
+        cwd=PROJECT, env={**os.environ, **prod_env}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 15
     assert "aws iam.create_role" in result.stdout and "DESC INTEGRATION SHOPPING_S3;" in result.stdout
     _assert_no_secrets(result.stdout + result.stderr, key_files)
 

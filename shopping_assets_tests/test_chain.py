@@ -108,6 +108,10 @@ def test_each_month_is_published_once_as_files_whose_sum_is_the_view(pipeline, t
         assert [p.name for p in (csv_root / folder).iterdir()] == ["purchase_counts.csv"]
         month = folder.removeprefix("month=")
         manifest = json.loads((parquet_root / folder / "_manifest.json").read_text())
+        assert sorted(manifest["files"]) == [
+            f"exports/purchase_counts_by_month/{folder}/purchase_counts.parquet",
+            f"exports/purchase_counts_by_month_csv/{folder}/purchase_counts.csv",
+        ]
         for key, file in manifest["files"].items():
             assert hashlib.sha256((exports.parent / key).read_bytes()).hexdigest() == file["sha256"]
         rows = pq.read_table(parquet_root / folder / "purchase_counts.parquet").to_pylist()

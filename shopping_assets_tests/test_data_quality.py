@@ -226,19 +226,22 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
 @pytest.mark.parametrize(
     ("customers", "problem"),
     [
-        (b"customer_id,loyalty_score\r\nC1,7,extra\r\n", "extra column"),
-        (b"customer_id,loyalty_score\r\nC1\r\n", "missing column"),
-        (b"customer_id,loyalty_score\r\nC\xff1,7\r\n", "not UTF-8"),
-        (b"", "empty file"),
-        (b"id,score\r\nC1,7\r\n", "wrong header"),
+        (b"customer_id,loyalty_score\r\nC1,7,extra\r\n", "line 2: 3 fields, expected 2"),
+        (b"customer_id,loyalty_score\r\nC1\r\n", "line 2: 1 fields, expected 2"),
+        (b"customer_id,loyalty_score\r\nC\xff1,7\r\n", "line 2: not UTF-8 (byte 0xff)"),
+        (b"", "is empty (expected the header customer_id,loyalty_score)"),
+        (b"id,score\r\nC1,7\r\n", "line 1: header is id,score, expected customer_id,loyalty_score"),
     ],
 )
 def test_a_malformed_reference_file_stops_the_load_naming_the_file(make_pipeline, tmp_path, customers, problem):
+    from shopping_assets.quality import InputLayoutError
+
     root = write_folder(tmp_path / "in", {"2024-05-01": (good() + "\n").encode()}, customers=customers)
     pipeline = make_pipeline(root)
 
-    with pytest.raises(Exception, match="customers.csv"):
+    with pytest.raises(InputLayoutError) as failed:
         pipeline.run_job("reference_job")
+    assert str(failed.value) in (f"{root / 'customers.csv'}, {problem}", f"{root / 'customers.csv'} {problem}")
 
 
 def test_generated_faults_are_all_accounted_for_and_the_view_counts_only_good_lines(make_pipeline, tmp_path):

@@ -114,11 +114,11 @@ def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_is_exact(make_
 def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipeline, settings, tmp_path):
     # Two `shopping-pipeline run` processes (the schedule's run and a manual one) load a
     # fresh, empty month: the case where two unguarded DELETE+INSERTs would both commit.
-    # Both wait after their COPY for the same moment, then open their transactions together.
+    # Each waits after its COPY for the other, then they open their transactions together.
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     pipeline.run_job("reference_job")  # (and the Dagster instance's storage exists, as it does in a deployment)
-    together = time.time() + 25
-    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": f"raw/transaction_lines_copy:1=until:{together}"}
+    barrier = f"raw/transaction_lines_copy:1=barrier:2:{tmp_path / 'arrived'}"
+    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": barrier}
     log = settings.home / "logs" / "snowflake.log"
 
     def conflicts() -> int:
@@ -127,7 +127,12 @@ def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipel
 
     runs = [subprocess.Popen(_cli(pipeline, tmp_path / f"run{n}.csv"), env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True) for n in range(2)]  # fmt: skip
-    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    try:
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+    finally:
+        for run in runs:
+            run.kill()  # only if still running (a timeout): no process outlives the test
+            run.wait()
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     # the emulator refused at least one run the lock, and its step's retry loaded the month again

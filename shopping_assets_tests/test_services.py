@@ -14,8 +14,8 @@ from shopping_assets.embedded import services
 
 def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, system_tmp):
     own = replace(settings, home=tmp_path / "home", s3_port=services.free_port(), snowflake_port=services.free_port())
-    assert services.start(own) == ["s3", "snowflake"]
     try:
+        assert services.start(own) == ["s3", "snowflake"]
         s3 = boto3.client(
             "s3", endpoint_url=own.s3_endpoint, region_name="us-east-1",
             aws_access_key_id="embedded", aws_secret_access_key="embedded",

@@ -67,6 +67,10 @@ def test_bad_configuration_names_the_variable(monkeypatch, name, value):
 
 
 def test_no_configured_secret_reaches_logs_or_metadata(make_pipeline, monkeypatch, tmp_path):
+    """Secrets in the environment of a whole local chain never reach a run's config, tags, events
+    or metadata (a step that logged its environment or its resolved config would fail this). That
+    prod resources read them only as EnvVars, and alerts keep them out of messages and errors, are
+    the tests above and test_alerts.test_secrets_stay_out_of_reprs_and_errors."""
     from dagster import DagsterInstance
 
     from data_generator import GeneratorConfig, generate

@@ -13,6 +13,7 @@ def test_reloads_under_every_kind_of_fault_leave_the_view_exact(system_tmp):
     assert tally["faults: crash"] == tally["faults: s3"] == tally["faults: warehouse"] == 2
     assert tally["crashes"] == 2  # both forked runs really died at their point
     assert tally["injected: s3 503"] + tally["injected: s3 reset"] > 0
+    assert tally["injected: warehouse 503"] + tally["injected: warehouse reset"] > 0
     assert tally["final mismatches"] == 0 and tally["view rows"] > 0
     assert tally["raw lines missing"] == tally["raw duplicate lines"] == tally["staging duplicate basket lines"] == 0
     assert sorted(path.name for path in system_tmp.iterdir()) == []  # the killed runs' folders included

@@ -23,6 +23,10 @@ FILES = sorted(
 )
 
 
+def test_the_statements_are_found():
+    assert {"raw/transaction_lines_copy", "staging/transaction_line_checks", "mart/purchase_counts"} <= set(FILES)
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_every_statement_parses_as_snowflake(name):
     for statement in sql.render(name, SAMPLE):

@@ -82,7 +82,8 @@ def dev_server(env: dict[str, str], log: Path):
     port = free_port()
     command = [str(Path(sys.executable).with_name("shopping-pipeline")), "dev", "--port", str(port)]
     with log.open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        # a session of its own, so that a kill reaches dagster dev's webserver and daemon too
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     ui = UI(port)
     try:
         deadline = time.monotonic() + 90
@@ -96,7 +97,7 @@ def dev_server(env: dict[str, str], log: Path):
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
