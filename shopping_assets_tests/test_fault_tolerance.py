@@ -142,6 +142,45 @@ def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipel
     assert pipeline.view() == pipeline.expected_view()
 
 
+def test_a_run_does_not_write_items_classified_from_lines_another_run_has_since_replaced(make_pipeline, tmp_path):
+    # Run A (a `shopping-pipeline run` process) classifies the month's lines, then waits
+    # before its replacing transaction; meanwhile run B reloads the month from changed
+    # files, to the end. A's older items must not then overwrite B's.
+    pipeline = make_pipeline(_generate(tmp_path / "input"))
+    pipeline.run_job("reference_job")
+    arrived = tmp_path / "arrived"
+    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": f"staging/transaction_line_checks:3=barrier:2:{arrived}"}
+    run_a = subprocess.Popen(_cli(pipeline, tmp_path / "a.csv"), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not (arrived.is_dir() and any(arrived.iterdir())):
+            assert run_a.poll() is None and time.monotonic() < deadline, "run A never finished classifying"
+            time.sleep(0.2)
+        _change(pipeline.input_dir)
+        pipeline.run("transactions_job", MONTH)  # run B
+        (arrived / "run-b").touch()
+        output = run_a.communicate(timeout=600)[0]
+    finally:
+        run_a.kill()  # only if still running (a failed assertion): no process outlives the test
+        run_a.wait()
+
+    assert run_a.returncode == 0, output[-3000:]
+    # A noticed, failed its step, and the step's retry classified B's lines
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.get()
+    noticed = [
+        record for run in instance.get_runs(limit=5) for record in instance.all_logs(run.run_id)
+        if record.dagster_event and record.dagster_event.event_type_value == "STEP_UP_FOR_RETRY"
+        and "was reloaded by another run" in str(record.dagster_event.event_specific_data.error)
+    ]  # fmt: skip
+    assert len(noticed) == 1
+    assert _counts(pipeline)[0] == oracle.line_count(pipeline.input_dir, "2024-02")
+    assert pipeline.view() == pipeline.expected_view()
+    assert _duplicates(pipeline) == 0
+
+
 def _behind_proxy(pipeline, service: str, proxy):
     port = {"s3": "s3_port", "snowflake": "snowflake_port"}[service]
     return replace(pipeline, settings=replace(pipeline.settings, **{port: proxy.port}))

@@ -154,8 +154,13 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
 def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
     month = context.partition_key
     with warehouse.session() as session:
+        # read first: a reload between this and the classification only costs a retry
+        classified = session.rows("staging/raw_lines_version", month=month)
         session.run("staging/transaction_line_checks", month=month)
         with session.transaction():
+            if session.rows("staging/raw_lines_version", month=month) != classified:
+                raise RawLinesReloaded(f"RAW.TRANSACTION_LINES for {month[:7]} was reloaded by another run while "
+                                       "this one classified it; the step's retry classifies the new lines")  # fmt: skip
             items = session.run("staging/transaction_items_replace", month=month).rowcount
             session.run("staging/quarantine_transactions_replace", month=month)
         [counts] = session.rows("staging/transaction_items_counts", month=month)
@@ -202,6 +207,10 @@ def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake
             ),
         ],
     )
+
+
+class RawLinesReloaded(RuntimeError):
+    """Writing this classification would replace a newer run's items with older ones."""
 
 
 def _unknown_ids(rows: list[tuple]) -> dict:
