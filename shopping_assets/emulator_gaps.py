@@ -12,6 +12,9 @@ Known emulator differences that need no stand-in, because nothing depends on the
   instead (see sql/setup/06_load_lock.sql and embedded/snowflake_server.py).
 - A retried query request is run again, where Snowflake recognises its request id;
   the fault proxy therefore breaks requests only before they reach the emulator.
+- A JSON line with a repeated key ({"customer_id": "C1", "customer_id": "C2", ...})
+  loads on the emulator with one of the values; Snowflake's TRY_PARSE_JSON rejects
+  it, so production quarantines it as malformed_json. The generator never writes one.
 
 The emulator's own FLATTEN (fakesnow's `_fs_flatten` macro) numbers elements with
 a window over the whole lateral join: slow (most of a month's flatten time), and
