@@ -179,14 +179,17 @@ def test_with_freshness_attaches_the_policy_to_the_monitored_assets_only(clean_e
 # --------------------------------------------------------------------------- notifiers
 
 
-def test_nothing_configured_means_the_alert_is_only_logged(clean_env):
+def test_nothing_configured_means_the_alert_is_only_logged(clean_env, capfd):
     assert notifiers_from_env() == []
     clock = Clock()
     sensor = build_freshness_sensor(clock)
     with instance_for_test() as instance:
         clock.now = _materialize(instance, "transaction_items", "2025-03-01") + 9 * DAY
+        capfd.readouterr()
         cursor = _tick(sensor, instance, None)
     assert json.loads(cursor)["alerted"] == ["transaction_items"]  # logged counts as alerted: no retry spam
+    # the sensor's log (Dagster's own handler, so not caplog): once, naming the asset
+    assert capfd.readouterr().err.count("ALERT [shopping-patterns] Stale data: transaction_items") == 1
 
 
 def test_incomplete_email_settings_name_the_missing_variable(clean_env):

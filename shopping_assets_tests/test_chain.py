@@ -22,6 +22,11 @@ def test_two_generated_months_give_the_view_an_independent_computation_gives(pip
     expected = pipeline.expected_view()
     assert expected, "the generator wrote no purchases"
     assert pipeline.view() == expected
+    columns = pipeline.query(
+        "SELECT COLUMN_NAME FROM {db}.INFORMATION_SCHEMA.COLUMNS "
+        "WHERE TABLE_SCHEMA = 'MART' AND TABLE_NAME = 'PURCHASE_COUNTS' ORDER BY ORDINAL_POSITION"
+    )
+    assert [c for (c,) in columns] == ["CUSTOMER_ID", "LOYALTY_SCORE", "PRODUCT_ID", "PRODUCT_CATEGORY", "PURCHASE_COUNT"]
     # the whole-history audit of publish_job counted the same
     assert view["view rows"] == len(expected)
     assert view["basket lines counted"] == view["known basket lines"] == sum(expected.values())
