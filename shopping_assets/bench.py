@@ -301,9 +301,11 @@ class Deployment:
         """A Dagster instance (SQLite, as a real deployment has) of its own."""
         from dagster import DagsterInstance
 
+        from shopping_assets.instance import INSTANCE_CONFIG
+
         home = self.home / "dagster" / name
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
         return DagsterInstance.from_config(str(home))
 
 

@@ -11,9 +11,12 @@ runs, which Dagster would launch without any order among them. Every step works 
 one month or on small tables, so a weekly run costs the same with a month of history
 as with years of it.
 
-When the week spans a month boundary the tick requests two runs; both reload the
-reference tables and recreate the views, which is harmless (each replaces its
-target whole, and a view always reads the current tables).
+When the week spans a month boundary the tick requests two runs, the earlier month
+first; both reload the reference tables and recreate the views, which is harmless
+(each replaces its target whole, and a view always reads the current tables). They
+carry the WEEKLY_QUEUE tag, which the instance's run queue limits to one run at a
+time (instance.py), so they run in that order: the later month's snapshot then
+counts the purchases the earlier month's last file dates past midnight into it.
 
 The checks that aggregate all of history run in `audit_job`, on the 1st of every
 month at 07:00 UTC (and from the UI after a backfill); a failed audit fails its run,
@@ -41,10 +44,12 @@ from dagster import (
 )
 
 from shopping_assets.assets.mart import ASSETS as VIEWS, WHOLE_HISTORY
+from shopping_assets.instance import WEEKLY_QUEUE
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.settings import SettingsError
 
 DEFAULT_CRON = "0 6 * * 1"  # Monday 06:00 UTC: last week's files are in by then
+
 # How far back a tick looks. Fixed, not derived from the cron: a more frequent cron
 # only reloads a month more often (idempotent); a rarer one would need a longer lookback.
 LOOKBACK = timedelta(days=7)
@@ -119,8 +124,9 @@ def build_weekly_schedule(cron: str) -> ScheduleDefinition:
                 return SkipReason(f"{scheduled:%Y-%m-%d} is before the first partition ({MONTHLY.start:%Y-%m})")
             # run_key = tick date + month: a re-evaluated tick never launches a second run.
             return [
-                RunRequest(run_key=f"weekly:{scheduled:%Y-%m-%dT%H:%M}:{key}", partition_key=key)
-                for key in months
+                RunRequest(run_key=f"weekly:{scheduled:%Y-%m-%dT%H:%M}:{key}", partition_key=key,
+                           tags={WEEKLY_QUEUE: "month-order"})
+                for key in months  # oldest first: the queue launches them in this order
             ]
 
     except DagsterInvalidDefinitionError as exc:

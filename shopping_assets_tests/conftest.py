@@ -28,6 +28,7 @@ os.environ.setdefault("SHOPPING_S3_MAX_ATTEMPTS", "3")
 def settings(tmp_path_factory: pytest.TempPathFactory):
     """Settings of the embedded deployment the whole session uses, services running."""
     from shopping_assets.embedded import services
+    from shopping_assets.instance import INSTANCE_CONFIG
     from shopping_assets.settings import Settings
 
     home = tmp_path_factory.mktemp("shopping-home")
@@ -40,7 +41,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
         DAGSTER_HOME=str(home / "dagster"),
     )
     (home / "dagster").mkdir()
-    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "dagster" / "dagster.yaml").write_text(INSTANCE_CONFIG)
     settings = Settings.from_env()
     services.start(settings)
     yield settings

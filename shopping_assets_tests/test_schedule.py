@@ -135,3 +135,22 @@ def test_an_audit_fails_its_run_when_the_view_miscounts(make_pipeline):
     assert total.passed is False
     assert total.metadata["basket lines counted"].value < total.metadata["known basket lines"].value
     assert outcome.checks["purchase_counts_by_week.reconciles_with_all_time"].passed is False
+
+
+def test_the_two_runs_of_a_month_end_week_queue_in_month_order(tmp_path, monkeypatch):
+    """The instance the CLI creates lets one weekly run at a time, in the order requested."""
+    from shopping_assets.cli import _dagster_home
+    from shopping_assets.instance import WEEKLY_QUEUE
+    from shopping_assets.settings import Settings
+
+    requests = _tick("2025-03-03")
+    assert [(r.partition_key, r.tags[WEEKLY_QUEUE]) for r in requests] == [
+        ("2025-02-01", "month-order"), ("2025-03-01", "month-order"),
+    ]  # fmt: skip
+    monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as _dagster_home sets it
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.setenv("SHOPPING_HOME", str(tmp_path))
+    _dagster_home(Settings.from_env())
+    with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
+    assert limits == [{"key": WEEKLY_QUEUE, "limit": 1}]
