@@ -937,5 +937,6 @@ def run_from_args(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(report, indent=2, default=str))
     return 0 if report.get("floor_matches_view", True) else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 VARIABLE = "SHOPPING_FAULT_POINT"
 
@@ -41,8 +42,6 @@ def checkpoint(point: str) -> None:
 
 def _barrier(count: str, folder: str, timeout: float = 300.0) -> None:
     """Arrive, then wait for `count` arrivals in all (or give up after `timeout` seconds)."""
-    from pathlib import Path
-
     arrivals = Path(folder)
     arrivals.mkdir(parents=True, exist_ok=True)
     (arrivals / str(os.getpid())).touch()
