@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shopping_assets.embedded import services
 from shopping_assets.errors import UserFacingError
-from shopping_assets.instance import INSTANCE_CONFIG
+from shopping_assets.instance import INSTANCE_CONFIG, PREVIOUS_CONFIGS
 from shopping_assets.settings import Settings, SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -30,8 +30,7 @@ def _dagster_home(settings: Settings) -> None:
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    # (an instance this CLI made before it wrote the run queue's entry gets it too)
-    if not config.exists() or config.read_text() == "telemetry:\n  enabled: false\n":
+    if not config.exists() or config.read_text() in PREVIOUS_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from shopping_assets.assets import mart, reference, snapshot, transactions
+from shopping_assets.assets.snapshot import snapshot_job
 from shopping_assets.automation import JOBS, SCHEDULES, SENSORS, with_freshness
 from shopping_assets.resources import InputData, build_resources
 from shopping_assets.settings import Settings
@@ -26,11 +27,6 @@ publish_job = define_asset_job(
     "publish_job",
     selection=AssetSelection.assets(*mart.ASSETS),  # with their whole-history checks
     description="(Re)creates the purchase-count views and audits them over all of history.",
-)
-snapshot_job = define_asset_job(
-    "snapshot_job",
-    selection=AssetSelection.assets(*snapshot.ASSETS),
-    description="One month's snapshot files (Parquet, CSV, manifest) from the views.",
 )
 
 

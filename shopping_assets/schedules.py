@@ -14,8 +14,8 @@ as with years of it.
 When the week spans a month boundary the tick requests two runs, the earlier month
 first; both reload the reference tables and recreate the views, which is harmless
 (each replaces its target whole, and a view always reads the current tables). They
-carry the WEEKLY_QUEUE tag, which the instance's run queue limits to one run at a
-time (instance.py), so they run in that order: the later month's snapshot then
+carry the MONTH_ORDER_QUEUE tag, which the instance's run queue limits to one run at
+a time (instance.py), so they run in that order: the later month's snapshot then
 counts the purchases the earlier month's last file dates past midnight into it.
 
 The checks that aggregate all of history run in `audit_job`, on the 1st of every
@@ -44,7 +44,7 @@ from dagster import (
 )
 
 from shopping_assets.assets.mart import ASSETS as VIEWS, WHOLE_HISTORY
-from shopping_assets.instance import WEEKLY_QUEUE
+from shopping_assets.instance import MONTH_ORDER_QUEUE
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.settings import SettingsError
 
@@ -124,8 +124,11 @@ def build_weekly_schedule(cron: str) -> ScheduleDefinition:
                 return SkipReason(f"{scheduled:%Y-%m-%d} is before the first partition ({MONTHLY.start:%Y-%m})")
             # run_key = tick date + month: a re-evaluated tick never launches a second run.
             return [
-                RunRequest(run_key=f"weekly:{scheduled:%Y-%m-%dT%H:%M}:{key}", partition_key=key,
-                           tags={WEEKLY_QUEUE: "month-order"})
+                RunRequest(
+                    run_key=f"weekly:{scheduled:%Y-%m-%dT%H:%M}:{key}",
+                    partition_key=key,
+                    tags={MONTH_ORDER_QUEUE: "weekly_refresh"},
+                )
                 for key in months  # oldest first: the queue launches them in this order
             ]
 

@@ -5,9 +5,14 @@ For deployments where an upstream system drops day files straight into
 
 What it runs. `bucket_transactions_job` is RAW lines, basket items, the three views
 and the month's snapshot (everything downstream of the bucket but the whole-history
-audits), one run per changed month; the run orders load before views. It deliberately leaves out `transaction_objects`: that asset
-mirrors the *input folder* into the bucket and would delete the very objects that
-triggered the run.
+audits), one run per changed month; the run orders load before views. It deliberately
+leaves out `transaction_objects`: that asset mirrors the *input folder* into the bucket
+and would delete the very objects that triggered the run. A month's last file also
+dates purchases past midnight into the next month, so when month M changes and M+1
+has objects too (and is not itself reloaded), a `snapshot_job` run rewrites M+1's
+snapshot after M's run. Every run carries the month-order queue tag (instance.py):
+they run one at a time, oldest month first, so a month's snapshot is never written
+before the previous month has loaded, on the first tick that loads the whole bucket too.
 
 What counts as a change. Each tick lists the whole `transactions/` prefix (paginated;
 under 1000 objects a year) and digests each month folder's (key, ETag) pairs. A
@@ -26,10 +31,9 @@ month in the bucket is requested once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from dagster import (
     AssetSelection,
@@ -42,8 +46,10 @@ from dagster import (
 )
 
 from shopping_assets.assets.mart import WHOLE_HISTORY
-from shopping_assets.partitions import MONTHLY
-from shopping_assets.resources.lake import Lake
+from shopping_assets.assets.snapshot import snapshot_job
+from shopping_assets.instance import MONTH_ORDER_QUEUE
+from shopping_assets.partitions import MONTHLY, next_month
+from shopping_assets.resources.lake import Lake, objects_digest
 
 FOLDER = "transactions/"
 PAGE_SIZE = 1000  # S3's maximum per list_objects_v2 page; the paginator follows continuation tokens
@@ -61,7 +67,7 @@ bucket_transactions_job = define_asset_job(
 
 def month_digests(lake: Lake) -> tuple[dict[str, str], list[str]]:
     """(month partition key -> digest of its objects' keys and ETags, keys outside any month folder)."""
-    entries: dict[str, list[str]] = {}
+    entries: dict[str, dict[str, str]] = {}
     ignored: list[str] = []
     client = lake.client()
     pages = client.get_paginator("list_objects_v2").paginate(
@@ -72,28 +78,27 @@ def month_digests(lake: Lake) -> tuple[dict[str, str], list[str]]:
             key = obj["Key"][len(lake.prefix) :]
             match = _MONTH_FOLDER.match(key)
             if match:
-                entries.setdefault(f"{match[1]}-{match[2]}-01", []).append(f"{key}\t{obj['ETag']}")
+                entries.setdefault(f"{match[1]}-{match[2]}-01", {})[key] = obj["ETag"]
             else:
                 ignored.append(key)
-    return {month: _digest(lines) for month, lines in entries.items()}, ignored
-
-
-def _digest(lines: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+    return {month: objects_digest(etags) for month, etags in entries.items()}, ignored
 
 
 def changed_months(previous: Mapping[str, str], current: Mapping[str, str]) -> dict[str, str]:
     """Months whose contents differ, with their new digest; a month emptied since has the empty digest."""
     months = set(previous) | set(current)
-    return {m: current.get(m, _digest([])) for m in sorted(months) if previous.get(m) != current.get(m)}
+    return {m: current.get(m, objects_digest({})) for m in sorted(months) if previous.get(m) != current.get(m)}
 
 
 @sensor(
     name="new_transaction_files",
-    job=bucket_transactions_job,
+    jobs=[bucket_transactions_job, snapshot_job],
     minimum_interval_seconds=300,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Loads a month (RAW lines, items, views, snapshot) when its objects under transactions/ in the bucket change.",
+    description=(
+        "Loads a month (RAW lines, items, views, snapshot) when its objects under transactions/ in the bucket "
+        "change, then rewrites the next month's snapshot."
+    ),
 )
 def new_transaction_files(context: SensorEvaluationContext, lake: Lake) -> SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seq": 0, "months": {}}
@@ -116,5 +121,18 @@ def new_transaction_files(context: SensorEvaluationContext, lake: Lake) -> Senso
     months = {m: d for m, d in state["months"].items() if m not in changes}
     months.update({m: d for m, d in changes.items() if m in current})
     cursor = json.dumps({"seq": seq, "months": dict(sorted(months.items()))})
-    requests = [RunRequest(run_key=f"{m}:{seq}:{d}", partition_key=m) for m, d in changes.items()]
-    return SensorResult(run_requests=requests, cursor=cursor)
+    return SensorResult(run_requests=list(_requests(changes, current, seq)), cursor=cursor)
+
+
+def _requests(changes: Mapping[str, str], current: Mapping[str, str], seq: int) -> Iterator[RunRequest]:
+    """Each changed month's load, then the next month's snapshot if that month is in the bucket, oldest first."""
+    tags = {MONTH_ORDER_QUEUE: "new_transaction_files"}
+    for month, digest in sorted(changes.items()):
+        yield RunRequest(
+            run_key=f"{month}:{seq}:{digest}", partition_key=month, job_name=bucket_transactions_job.name, tags=tags
+        )
+        following = next_month(month)
+        if following in current and following not in changes and MONTHLY.has_partition_key(following):
+            yield RunRequest(
+                run_key=f"{following}:{seq}:snapshot", partition_key=following, job_name=snapshot_job.name, tags=tags
+            )

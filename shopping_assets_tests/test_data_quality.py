@@ -179,6 +179,50 @@ def test_a_load_that_breaks_the_rules_fails_its_checks(make_pipeline, tmp_path, 
     assert not valid.passed and valid.metadata["invalid basket lines"].value == 1
 
 
+def test_raw_lines_are_counted_against_the_files_however_they_reached_the_bucket(make_pipeline, tmp_path, monkeypatch):
+    """lines_match_files counts the files outside the warehouse: from the upload while the bucket
+    holds what was uploaded, by reading the objects once something else has changed them."""
+    faulty = tmp_path / "sql"
+    shutil.copytree(sql.SQL_DIR, faulty)
+    replace = faulty / "raw" / "transaction_lines_replace.sql"
+    assert "FROM TRANSACTION_LINES_LOAD;" in replace.read_text()
+    # a faulty load that drops every file's first line
+    replace.write_text(replace.read_text().replace("FROM TRANSACTION_LINES_LOAD;", "FROM TRANSACTION_LINES_LOAD WHERE LINE_NUMBER > 1;"))
+    pipeline = make_pipeline(write_folder(tmp_path / "in", {"2024-05-01": f"{good()}\n{good('C2')}\n".encode()}))
+    pipeline.run_job("reference_job")
+    lake = pipeline.definitions().resources["lake"]
+
+    def upstream_writes(body: str) -> None:  # a file written straight into the bucket, not from the input folder
+        lake.client().put_object(Bucket=lake.bucket, Key=lake.prefix + "transactions/2024/05/2024-05-02.json", Body=body)
+
+    def lines_match_files(job: str) -> dict:
+        outcome = pipeline.run(job, "2024-05-01", raise_on_error=False)
+        check = outcome.checks["lines_match_files"]
+        return {"passed": check.passed, **{k: v.value for k, v in check.metadata.items()}}
+
+    assert lines_match_files("transactions_job") == {
+        "passed": True, "lines in RAW": 2, "lines in the files": 2, "files counted in": "transaction_objects' upload",
+    }  # fmt: skip
+    upstream_writes(good("C1", when="2024-05-02 10:00:00"))  # no final newline
+    assert lines_match_files("bucket_transactions_job") == {
+        "passed": True, "lines in RAW": 3, "lines in the files": 3, "files counted in": "the bucket",
+    }  # fmt: skip
+
+    monkeypatch.setattr(sql, "SQL_DIR", faulty)
+    sql.statements.cache_clear()
+    try:
+        from_upload = lines_match_files("transactions_job")  # mirrors the input folder: the extra object goes
+        upstream_writes(good("C1", when="2024-05-02 10:00:00") + "\n")
+        from_bucket = lines_match_files("bucket_transactions_job")
+    finally:
+        monkeypatch.undo()
+        sql.statements.cache_clear()
+    assert from_upload == {
+        "passed": False, "lines in RAW": 1, "lines in the files": 2, "files counted in": "transaction_objects' upload",
+    }  # fmt: skip
+    assert from_bucket == {"passed": False, "lines in RAW": 1, "lines in the files": 3, "files counted in": "the bucket"}
+
+
 def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipeline, tmp_path):
     customers = (
         "\ufeffcustomer_id,loyalty_score\r\n"  # a BOM

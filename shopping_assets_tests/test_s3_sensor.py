@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from dagster import DefaultSensorStatus, Definitions, SensorResult, build_sensor_context
 from dagster_aws.s3 import S3Resource
 
 from shopping_assets import sensors
+from shopping_assets.assets.snapshot import snapshot_job
+from shopping_assets.instance import MONTH_ORDER_QUEUE
 from shopping_assets.resources.lake import Lake
 from shopping_assets.sensors import bucket_transactions_job, new_transaction_files
 
@@ -45,10 +50,17 @@ def put(lake: Lake) -> Objects:
 
 
 def tick(lake: Lake, cursor: str | None) -> tuple[list[str], str | None, SensorResult]:
+    """(months loaded, new cursor, result) of one evaluation."""
     # A context manager: the lake's S3 dependency is a generator resource.
     with build_sensor_context(cursor=cursor, resources={"lake": lake}) as context:
         result = new_transaction_files(context)
-    return [r.partition_key for r in result.run_requests or []], result.cursor, result
+    loads = [r.partition_key for r in result.run_requests or [] if r.job_name == bucket_transactions_job.name]
+    return loads, result.cursor, result
+
+
+def runs(result: SensorResult) -> list[tuple[str, str]]:
+    """(job, month) of every requested run, in the order requested."""
+    return [(r.job_name, r.partition_key) for r in result.run_requests or []]
 
 
 def test_new_changed_and_deleted_objects_request_exactly_their_months(lake: Lake, put: Objects):
@@ -73,8 +85,9 @@ def test_new_changed_and_deleted_objects_request_exactly_their_months(lake: Lake
 
     put("transactions/2025/02/2025-02-28.json", '{"customer_id": "C2"}\n')  # rewritten
     put("transactions/2025/03/2025-03-15.json")  # a late file for a day that sorts before others
-    months, cursor, _ = tick(lake, cursor)
+    months, cursor, result = tick(lake, cursor)
     assert months == ["2025-02-01", "2025-03-01"]
+    assert runs(result)[-1] == ("snapshot_job", "2025-04-01")  # March's last day may date purchases in April
 
     put.delete("transactions/2025/04/2025-04-02.json")  # the month emptied: reload it (to no rows)
     months, cursor, _ = tick(lake, cursor)
@@ -107,6 +120,62 @@ def test_months_that_are_not_partitions_are_not_requested_and_not_forgotten(lake
     months, cursor, result = tick(lake, None)
     assert months == [] and result.skip_reason
     assert cursor is None  # nothing recorded: looked at again on every tick, loaded once a partition
+
+
+def test_a_changed_month_refreshes_the_next_months_snapshot_after_it_all_in_month_order(lake: Lake, put: Objects):
+    put("transactions/2025/01/2025-01-31.json")
+    put("transactions/2025/02/2025-02-01.json")
+    put("transactions/2024/12/2024-12-31.json")
+    _, cursor, result = tick(lake, None)
+    # each next month is reloaded anyway: no separate snapshot run
+    assert runs(result) == [("bucket_transactions_job", m) for m in ("2024-12-01", "2025-01-01", "2025-02-01")]
+
+    put("transactions/2024/12/2024-12-31.json", '{"customer_id": "C2"}\n')  # across a year end
+    put("transactions/2025/01/2025-01-31.json", '{"customer_id": "C2"}\n')
+    _, cursor, result = tick(lake, cursor)
+    assert runs(result) == [
+        ("bucket_transactions_job", "2024-12-01"),
+        ("bucket_transactions_job", "2025-01-01"),  # reloaded whole, its snapshot with it
+        ("snapshot_job", "2025-02-01"),
+    ]
+    # one run at a time, oldest first (the instance's run queue), so February's snapshot follows January's load
+    assert all(r.tags == {MONTH_ORDER_QUEUE: "new_transaction_files"} for r in result.run_requests)
+
+    put.delete("transactions/2025/02/2025-02-01.json")  # the last month: no later snapshot to refresh
+    assert runs(tick(lake, cursor)[2]) == [("bucket_transactions_job", "2025-02-01")]
+
+
+def test_a_late_change_to_a_months_last_day_reaches_the_next_months_published_snapshot(make_pipeline, tmp_path: Path):
+    """January's last file gains a purchase dated 1 February; the sensor's runs put it in February's snapshot."""
+    from shopping_assets_tests.test_data_quality import good, write_folder
+
+    january = good("C1", (("P01", 5),), "2024-01-31 12:00:00")
+    root = write_folder(
+        tmp_path / "in",
+        {"2024-01-31": january.encode(), "2024-02-01": good("C2", (("P02", 4),), "2024-02-01 09:00:00").encode()},
+    )
+    pipeline = make_pipeline(root)
+    pipeline.materialise(["2024-01-01", "2024-02-01"])
+    lake = pipeline.definitions().resources["lake"]
+    _, cursor, _ = tick(lake, None)
+
+    def february() -> dict[tuple[str, str], int]:
+        table = pq.read_table(io.BytesIO(lake.client().get_object(
+            Bucket=lake.bucket, Key=lake.prefix + "exports/purchase_counts_by_month/month=2024-02/purchase_counts.parquet"
+        )["Body"].read()))  # fmt: skip
+        return {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in table.to_pylist()}
+
+    assert february() == {("C2", "P02"): 1}
+    late = good("C1", (("P02", 3),), "2024-02-01 00:05:00")  # past midnight, in January's last file
+    put = Objects(lake)
+    put("transactions/2024/01/2024-01-31.json", f"{january}\n{late}\n")
+    _, _, result = tick(lake, cursor)
+    assert runs(result) == [("bucket_transactions_job", "2024-01-01"), ("snapshot_job", "2024-02-01")]
+
+    pipeline.run(*runs(result)[0])
+    assert february() == {("C2", "P02"): 1}  # January's run alone leaves February's snapshot stale
+    pipeline.run(*runs(result)[1])
+    assert february() == {("C2", "P02"): 1, ("C1", "P02"): 1}
 
 
 def test_listing_follows_pagination(lake: Lake, put: Objects, monkeypatch: pytest.MonkeyPatch):

@@ -140,12 +140,12 @@ def test_an_audit_fails_its_run_when_the_view_miscounts(make_pipeline):
 def test_the_two_runs_of_a_month_end_week_queue_in_month_order(tmp_path, monkeypatch):
     """The instance the CLI creates lets one weekly run at a time, in the order requested."""
     from shopping_assets.cli import _dagster_home
-    from shopping_assets.instance import WEEKLY_QUEUE
+    from shopping_assets.instance import MONTH_ORDER_QUEUE
     from shopping_assets.settings import Settings
 
     requests = _tick("2025-03-03")
-    assert [(r.partition_key, r.tags[WEEKLY_QUEUE]) for r in requests] == [
-        ("2025-02-01", "month-order"), ("2025-03-01", "month-order"),
+    assert [(r.partition_key, r.tags[MONTH_ORDER_QUEUE]) for r in requests] == [
+        ("2025-02-01", "weekly_refresh"), ("2025-03-01", "weekly_refresh"),
     ]  # fmt: skip
     monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as _dagster_home sets it
     monkeypatch.delenv("DAGSTER_HOME")
@@ -153,4 +153,20 @@ def test_the_two_runs_of_a_month_end_week_queue_in_month_order(tmp_path, monkeyp
     _dagster_home(Settings.from_env())
     with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
         limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
-    assert limits == [{"key": WEEKLY_QUEUE, "limit": 1}]
+    assert limits == [{"key": MONTH_ORDER_QUEUE, "limit": 1}]
+
+
+def test_an_instance_an_earlier_cli_wrote_gets_the_month_order_queue_and_a_users_own_is_kept(tmp_path, monkeypatch):
+    from shopping_assets.cli import _dagster_home
+    from shopping_assets.instance import INSTANCE_CONFIG
+    from shopping_assets.settings import Settings
+
+    earlier = "telemetry:\n  enabled: false\nrun_queue:\n  tag_concurrency_limits:\n    - key: shopping/weekly\n      limit: 1\n"
+    own = "telemetry:\n  enabled: true\n"
+    for written, expected in ((earlier, INSTANCE_CONFIG), (own, own)):
+        home = tmp_path / str(len(written))
+        home.mkdir()
+        (home / "dagster.yaml").write_text(written)
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        _dagster_home(Settings.from_env())
+        assert (home / "dagster.yaml").read_text() == expected

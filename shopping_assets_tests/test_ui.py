@@ -1,6 +1,7 @@
 """The user's way in: `shopping-pipeline dev` serves the project in the Dagster UI,
 and a month launched from the UI (through the GraphQL call behind its Launch run button) is
-run by the daemon in a run worker of its own and lands in the view."""
+run by the daemon in a run worker of its own and lands in the view; runs in the month-order
+queue run one at a time."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ mutation ($params: ExecutionParams!) {
   }
 }"""
 
-STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime } } }"""
 
 LOCATION = """
 {
@@ -56,8 +57,9 @@ class UI:
         except (urllib.error.URLError, OSError):
             return False
 
-    def launch(self, job: str, partition: str | None = None) -> str:
+    def launch(self, job: str, partition: str | None = None, **extra_tags: str) -> str:
         tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+        tags += [{"key": key, "value": value} for key, value in extra_tags.items()]
         params = {
             "selector": {"repositoryLocationName": "shopping_assets", "repositoryName": "__repository__", "jobName": job},
             "executionMetadata": {"tags": tags},
@@ -66,10 +68,14 @@ class UI:
         assert launched["__typename"] == "LaunchRunSuccess", launched
         return launched["run"]["runId"]
 
+    def run(self, run_id: str) -> dict:
+        """The run's status, startTime and endTime (epoch seconds; None until it starts or ends)."""
+        return self.graphql(STATUS, id=run_id)["runOrError"]
+
     def wait(self, run_id: str, timeout: float = 120) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status = self.graphql(STATUS, id=run_id)["runOrError"]["status"]
+            status = self.run(run_id)["status"]
             if status in {"SUCCESS", "FAILURE", "CANCELED"}:
                 return status
             time.sleep(0.5)
@@ -103,6 +109,7 @@ def dev_server(env: dict[str, str], log: Path):
 
 def test_a_month_materialised_from_the_ui_lands_in_the_view(make_pipeline, tmp_path):
     from shopping_assets.definitions import ASSETS
+    from shopping_assets.instance import MONTH_ORDER_QUEUE
     from shopping_assets.partitions import MONTHLY
 
     pipeline = make_pipeline(generate=True)
@@ -132,6 +139,13 @@ def test_a_month_materialised_from_the_ui_lands_in_the_view(make_pipeline, tmp_p
         for job, partition in [("reference_job", None), ("transactions_job", month), ("publish_job", None)]:
             status = ui.wait(ui.launch(job, partition))
             assert status == "SUCCESS", f"{job} {partition or ''}: {status}\n{log.read_text()[-3000:]}"
+
+        # Two runs in the month-order queue, launched back to back: the daemon starts the second
+        # only after the first has ended (without the instance's limit both would start at once).
+        first, second = (ui.launch("weekly_job", month, **{MONTH_ORDER_QUEUE: "test"}) for _ in range(2))
+        assert [ui.wait(first), ui.wait(second)] == ["SUCCESS", "SUCCESS"], log.read_text()[-3000:]
+        before, after = ui.run(first), ui.run(second)
+        assert before["startTime"] < before["endTime"] <= after["startTime"], (before, after)
 
     view = pipeline.view()
     assert view and view == pipeline.expected_view()

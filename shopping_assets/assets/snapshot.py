@@ -27,10 +27,12 @@ from dagster import (
     AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
+    AssetSelection,
     MaterializeResult,
     MetadataValue,
     TimeWindowPartitionMapping,
     asset,
+    define_asset_job,
 )
 
 from shopping_assets.assets.mart import PERIOD_COLUMNS, by_month
@@ -158,3 +160,9 @@ def _sha256(path: Path) -> str:
 
 
 ASSETS = [purchase_counts_snapshot]
+
+snapshot_job = define_asset_job(
+    "snapshot_job",
+    selection=AssetSelection.assets(*ASSETS),
+    description="One month's snapshot files (Parquet, CSV, manifest) from the views.",
+)

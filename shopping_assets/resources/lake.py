@@ -1,7 +1,7 @@
 """The input bucket: where the pipeline's files land before Snowflake reads them."""
 
-
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
 
-from shopping_assets import faults
+from shopping_assets import faults, quality
 from shopping_assets.errors import ServiceCallError
 
 S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
@@ -44,6 +44,11 @@ class _NamingClient:
 _CLIENTS: dict[tuple, object] = {}
 
 
+def objects_digest(etags: Mapping[str, str]) -> str:
+    """A short digest of objects' keys and ETags: a different digest, different objects or contents."""
+    return hashlib.sha256("\n".join(sorted(f"{key}\t{etag}" for key, etag in etags.items())).encode()).hexdigest()[:16]
+
+
 class Lake(ConfigurableResource):
     s3: ResourceDependency[S3Resource]
     bucket: str
@@ -67,24 +72,35 @@ class Lake(ConfigurableResource):
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
-    def list_keys(self, client, folder: str) -> dict[str, int]:
-        """Stage-relative keys under `folder`, with their sizes."""
+    def list_keys(self, client, folder: str) -> dict[str, str]:
+        """Stage-relative keys under `folder`, with their ETags."""
         found = {}
         try:
             pages = client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + folder)
             for page in pages:
                 for obj in page.get("Contents", []):
-                    found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+                    found[obj["Key"][len(self.prefix) :]] = obj["ETag"]
         except S3_ERRORS as error:
             raise client.failed("ListObjectsV2", error) from error
         return found
 
-    def mirror(self, files: Mapping[str, Path], folder: str) -> dict[str, int]:
+    def count_lines(self, keys: Iterable[str]) -> int:
+        """Lines in the objects, as COPY counts records; read in chunks, never whole."""
+        client, total = self.client(), 0
+        for key in keys:
+            try:
+                body = client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+                total += quality.count_records(body.iter_chunks(quality.CHUNK))
+            except S3_ERRORS as error:  # a read that breaks mid-body
+                raise client.failed(f"GetObject {key}", error) from error
+        return total
+
+    def mirror(self, files: Mapping[str, Path], folder: str) -> dict[str, int | str]:
         """Make `folder` hold exactly `files` (stage-relative key -> local path).
 
         Uploads every file and deletes keys under `folder` that no longer have one,
         so rerunning with the same inputs always leaves the same objects.
-        Returns {"uploaded": n, "deleted": n, "bytes": n}.
+        Returns {"uploaded": n, "deleted": n, "bytes": n, "digest": objects_digest of the folder's objects}.
         """
         if any(not key.startswith(folder) for key in files):
             raise ValueError(f"every key must be under {folder!r}")
@@ -99,10 +115,12 @@ class Lake(ConfigurableResource):
                 upload.result()
                 faults.checkpoint(f"upload:{number}")
         size = sum(path.stat().st_size for path in files.values())
-        stale = sorted(set(self.list_keys(client, folder)) - set(files))
+        listed = self.list_keys(client, folder)
+        stale = sorted(set(listed) - set(files))
         for start in range(0, len(stale), 1000):
             chunk = stale[start : start + 1000]
             client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": self.prefix + k} for k in chunk], "Quiet": True}
             )
-        return {"uploaded": len(files), "deleted": len(stale), "bytes": size}
+        digest = objects_digest({key: etag for key, etag in listed.items() if key in files})
+        return {"uploaded": len(files), "deleted": len(stale), "bytes": size, "digest": digest}
