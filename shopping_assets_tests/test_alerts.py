@@ -1,8 +1,9 @@
 """Alerts are really delivered: a local SMTP server and a local Slack-style webhook receive them.
 
-No embedded S3/Snowflake needed: staleness is read from a temporary Dagster
-instance where the tests report materializations. Dagster stamps events with the
-real time, so the sensor gets a settable clock instead.
+Staleness is read from a temporary Dagster instance where the tests report
+materializations; Dagster stamps events with the real time, so the sensor gets a
+settable clock instead. The failed run is a real month of the pipeline, on the
+embedded services, stopped by its own check.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from dagster import (
     AssetMaterialization,
     DagsterInstance,
     Definitions,
-    MonthlyPartitionsDefinition,
     asset,
     build_run_status_sensor_context,
     build_sensor_context,
-    define_asset_job,
     instance_for_test,
 )
 
@@ -42,7 +41,7 @@ from shopping_assets.alerts.notifiers import (
     deliver,
     notifiers_from_env,
 )
-from shopping_assets.alerts.sensors import build_freshness_sensor, run_failure_alerts
+from shopping_assets.alerts.sensors import build_freshness_sensor, headline, run_failure_alerts
 from shopping_assets.embedded.services import free_port
 from shopping_assets.settings import SettingsError
 
@@ -312,14 +311,17 @@ def test_an_undelivered_alert_is_retried_on_the_next_tick(smtp: Inbox, monkeypat
         assert len(smtp.messages) == 1 and "purchase_counts" in smtp.messages[0]["Subject"]
 
 
-def test_run_failure_sends_job_run_partition_and_first_error_line(smtp: Inbox, slack: Webhook):
-    @asset(partitions_def=MonthlyPartitionsDefinition(start_date="2025-01-01"))
-    def transaction_items() -> None:
-        raise ValueError("COPY INTO failed: file not found\nsecond line of detail")
+def test_a_month_that_fails_its_checks_alerts_with_job_run_partition_and_the_failed_check(
+    smtp: Inbox, slack: Webhook, make_pipeline, tmp_path
+):
+    """A month whose file is mostly garbage stops at quarantine_rate; the alert says which check stopped it."""
+    from shopping_assets_tests.test_data_quality import good, write_folder
 
-    job = define_asset_job("transactions_job", selection=[transaction_items])
-    defs = Definitions(assets=[transaction_items], jobs=[job])
+    lines = [good(), "not json", "{\"customer_id\": ", "null"]
+    pipeline = make_pipeline(write_folder(tmp_path / "in", {"2025-03-04": "\n".join(lines).encode()}))
     with instance_for_test() as instance:
+        defs = pipeline.definitions()
+        defs.resolve_job_def("reference_job").execute_in_process(instance=instance)
         result = defs.resolve_job_def("transactions_job").execute_in_process(
             instance=instance, partition_key="2025-03-01", raise_on_error=False
         )
@@ -335,5 +337,22 @@ def test_run_failure_sends_job_run_partition_and_first_error_line(smtp: Inbox, s
     body = mail.get_content()
     assert "transactions_job" in mail["Subject"] and "2025-03-01" in mail["Subject"]
     assert f"run id: {result.run_id}" in body and "partition: 2025-03-01" in body
-    assert "COPY INTO failed: file not found" in body and "second line" not in body
+    assert body.rstrip().endswith(
+        "error: DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity: "
+        "transaction_items: quarantine_rate"
+    )
     assert slack.posts[0]["text"].startswith("*[shopping-patterns] Run failed: transactions_job")
+    assert "transaction_items: quarantine_rate" in slack.posts[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("COPY INTO failed: file not found\nsecond line of detail", "COPY INTO failed: file not found"),
+        ("2 blocking asset checks failed with ERROR severity:\na: x,y\nb: z\nc: w\nd: v", "2 blocking asset checks failed with ERROR severity: a: x,y b: z c: w"),
+        ("botocore.exceptions.EndpointConnectionError: Could not connect", "EndpointConnectionError: Could not connect"),
+        ("  \n", "no error message"),
+    ],
+)
+def test_the_alert_shows_an_errors_first_line_and_what_a_colon_introduces(message: str, shown: str):
+    assert headline(message) == shown

@@ -8,6 +8,7 @@ Both are RUNNING by default: alerting that must be switched on is alerting nobod
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from logging import Logger
@@ -98,10 +99,23 @@ def failure_message(context: RunFailureSensorContext) -> tuple[str, str]:
     while error is not None and error.cause is not None:
         error = error.cause  # the user's exception, not Dagster's "Error occurred while executing op" wrapper
     text = error.message if error else (context.failure_event.message or "")
-    first_line = text.strip().splitlines()[0] if text.strip() else "no error message"
     subject = f"{SUBJECT_PREFIX} Run failed: {run.job_name} (partition {partition})"
-    body = f"job: {run.job_name}\nrun id: {run.run_id}\npartition: {partition}\nerror: {first_line}"
+    body = f"job: {run.job_name}\nrun id: {run.run_id}\npartition: {partition}\nerror: {headline(text)}"
     return subject, body
+
+
+def headline(text: str, most: int = 3) -> str:
+    """An error's first line; a first line ending in a colon introduces what it is about, so
+    up to `most` lines after it come along. Dagster's failed blocking checks read
+    "1 blocking asset check failed with ERROR severity:" / "transaction_items: quarantine_rate"."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no error message"
+    lines[0] = _MODULE_PATH.sub("", lines[0])  # "dagster._core.errors.X: ..." -> "X: ..."
+    return " ".join(lines[: 1 + most]) if lines[0].endswith(":") else lines[0]
+
+
+_MODULE_PATH = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_]\w*: )")
 
 
 @run_failure_sensor(
