@@ -52,7 +52,6 @@ from shopping_assets.partitions import MONTHLY, next_month
 from shopping_assets.resources.lake import Lake, objects_digest
 
 FOLDER = "transactions/"
-PAGE_SIZE = 1000  # S3's maximum per list_objects_v2 page; the paginator follows continuation tokens
 _MONTH_FOLDER = re.compile(r"^transactions/(\d{4})/(0[1-9]|1[0-2])/")
 
 bucket_transactions_job = define_asset_job(
@@ -69,18 +68,13 @@ def month_digests(lake: Lake) -> tuple[dict[str, str], list[str]]:
     """(month partition key -> digest of its objects' keys and ETags, keys outside any month folder)."""
     entries: dict[str, dict[str, str]] = {}
     ignored: list[str] = []
-    client = lake.client()
-    pages = client.get_paginator("list_objects_v2").paginate(
-        Bucket=lake.bucket, Prefix=lake.prefix + FOLDER, PaginationConfig={"PageSize": PAGE_SIZE}
-    )
-    for page in pages:
-        for obj in page.get("Contents", []):
-            key = obj["Key"][len(lake.prefix) :]
-            match = _MONTH_FOLDER.match(key)
-            if match:
-                entries.setdefault(f"{match[1]}-{match[2]}-01", {})[key] = obj["ETag"]
-            else:
-                ignored.append(key)
+    for key, etag in lake.list_keys(lake.client(), FOLDER).items():
+        match = _MONTH_FOLDER.match(key)
+        if match:
+            entries.setdefault(f"{match[1]}-{match[2]}-01", {})[key] = etag
+        else:
+            ignored.append(key)
+    # the same digest raw_transaction_lines compares with the upload's
     return {month: objects_digest(etags) for month, etags in entries.items()}, ignored
 
 

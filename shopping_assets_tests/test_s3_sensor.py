@@ -15,6 +15,7 @@ from dagster_aws.s3 import S3Resource
 from shopping_assets import sensors
 from shopping_assets.assets.snapshot import snapshot_job
 from shopping_assets.instance import MONTH_ORDER_QUEUE
+from shopping_assets.resources import lake as lake_module
 from shopping_assets.resources.lake import Lake
 from shopping_assets.sensors import bucket_transactions_job, new_transaction_files
 
@@ -180,7 +181,7 @@ def test_a_late_change_to_a_months_last_day_reaches_the_next_months_published_sn
 
 def test_listing_follows_pagination(lake: Lake, put: Objects, monkeypatch: pytest.MonkeyPatch):
     # Pages of 2 instead of S3's 1000: the same continuation-token path without 1000 uploads.
-    monkeypatch.setattr(sensors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(lake_module, "LIST_PAGE_SIZE", 2)
     keys = [f"transactions/2024/{m:02d}/2024-{m:02d}-{d:02d}.json" for m in (1, 2, 3) for d in (1, 2, 3)]
     for key in keys:
         put(key)

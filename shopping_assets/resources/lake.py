@@ -15,6 +15,7 @@ from shopping_assets.errors import ServiceCallError
 
 S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
 UPLOAD_THREADS = 4
+LIST_PAGE_SIZE = 1000  # S3's maximum per ListObjectsV2 page; the paginator follows continuation tokens
 
 
 class _NamingClient:
@@ -76,7 +77,9 @@ class Lake(ConfigurableResource):
         """Stage-relative keys under `folder`, with their ETags."""
         found = {}
         try:
-            pages = client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + folder)
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + folder, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+            )
             for page in pages:
                 for obj in page.get("Contents", []):
                     found[obj["Key"][len(self.prefix) :]] = obj["ETag"]
