@@ -18,10 +18,5 @@ def month_folder(partition_key: str) -> str:
     return f"transactions/{day:%Y}/{day:%m}/"
 
 
-def next_month(partition_key: str) -> str:
-    day = date.fromisoformat(partition_key)
-    return (day.replace(year=day.year + 1, month=1) if day.month == 12 else day.replace(month=day.month + 1)).isoformat()
-
-
 def day_key(day: date) -> str:
     return f"{month_folder(day.replace(day=1).isoformat())}{day.isoformat()}.json"

@@ -48,7 +48,7 @@ from dagster import (
 from shopping_assets.assets.mart import WHOLE_HISTORY
 from shopping_assets.assets.snapshot import snapshot_job
 from shopping_assets.instance import MONTH_ORDER_QUEUE
-from shopping_assets.partitions import MONTHLY, next_month
+from shopping_assets.partitions import MONTHLY
 from shopping_assets.resources.lake import Lake, objects_digest
 
 FOLDER = "transactions/"
@@ -125,8 +125,8 @@ def _requests(changes: Mapping[str, str], current: Mapping[str, str], seq: int) 
         yield RunRequest(
             run_key=f"{month}:{seq}:{digest}", partition_key=month, job_name=bucket_transactions_job.name, tags=tags
         )
-        following = next_month(month)
-        if following in current and following not in changes and MONTHLY.has_partition_key(following):
+        following = MONTHLY.get_next_partition_key(month)  # None after the last partition
+        if following in current and following not in changes:
             yield RunRequest(
                 run_key=f"{following}:{seq}:snapshot", partition_key=following, job_name=snapshot_job.name, tags=tags
             )

@@ -13,7 +13,6 @@ from dagster import DefaultSensorStatus, Definitions, SensorResult, build_sensor
 from dagster_aws.s3 import S3Resource
 
 from shopping_assets import sensors
-from shopping_assets.assets.snapshot import snapshot_job
 from shopping_assets.instance import MONTH_ORDER_QUEUE
 from shopping_assets.resources import lake as lake_module
 from shopping_assets.resources.lake import Lake

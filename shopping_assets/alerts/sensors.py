@@ -104,6 +104,9 @@ def failure_message(context: RunFailureSensorContext) -> tuple[str, str]:
     return subject, body
 
 
+_MODULE_PATH = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_]\w*: )")
+
+
 def headline(text: str, most: int = 3) -> str:
     """An error's first line; a first line ending in a colon introduces what it is about, so
     up to `most` lines after it come along. Dagster's failed blocking checks read
@@ -113,9 +116,6 @@ def headline(text: str, most: int = 3) -> str:
         return "no error message"
     lines[0] = _MODULE_PATH.sub("", lines[0])  # "dagster._core.errors.X: ..." -> "X: ..."
     return " ".join(lines[: 1 + most]) if lines[0].endswith(":") else lines[0]
-
-
-_MODULE_PATH = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_]\w*: )")
 
 
 @run_failure_sensor(
