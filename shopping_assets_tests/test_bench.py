@@ -43,10 +43,11 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
     assert code == 0, printed
     assert {name: os.environ.get(name) for name in variables} == environment  # the run's settings do not leak
     table = printed[printed.index("\nstage ") :]
-    for stage in (*bench.STAGES, "floor"):
+    for stage in (*bench.STAGES, "floor", "accounted"):
         assert re.search(rf"^{stage}\s+\d+\.\d", table, re.MULTILINE), f"no {stage} row in\n{table}"
     assert "load+flatten+view / floor" in printed
-    assert re.search(r"-> OK$", printed, re.MULTILINE), printed
+    assert re.search(r"basket lines -> OK$", printed, re.MULTILINE), printed
+    assert re.search(r"against the pipeline -> OK$", printed, re.MULTILINE), printed
 
     report = json.loads(out.read_text())
     assert [s["name"] for s in report["stages"]] == list(bench.STAGES)
@@ -55,6 +56,11 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
     assert view["rows"] > 0
     assert floor["rows"] == view["rows"]
     assert floor["basket_lines"] == view["basket_lines"] == report["config"]["basket_lines"]
+    # The same with the per-line accounting: every input line seen, as many loaded as the pipeline loaded.
+    accounted = floor["accounted"]
+    assert (accounted["rows"], accounted["basket_lines"]) == (view["rows"], view["basket_lines"])
+    assert accounted["lines"] == accounted["loaded_lines"] == report["config"]["transactions"]
+    assert report["accounted_floor_matches_lines"] is True
     assert report["audit"] == {"view_rows": view["rows"], "basket_lines": view["basket_lines"],
                                "known_basket_lines": view["basket_lines"]}  # fmt: skip
     stages = {s["name"]: s for s in report["stages"]}
@@ -86,3 +92,29 @@ def test_incremental_benchmark_compares_history_with_one_month(tmp_path, capsys,
     assert history["weekly_runs"][0]["snapshot_rows"] >= one_month["weekly_runs"][0]["snapshot_rows"] > 0
     assert history["audit_job"]["view_rows"] > one_month["audit_job"]["view_rows"] > 0
     assert report["ratio"] > 0
+
+
+def test_accounted_floor_gives_each_bad_line_its_reason_and_counts_only_clean_lines(tmp_path):
+    day = tmp_path / "transactions" / "d=2026-01-01"
+    day.mkdir(parents=True)
+    good = '{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 5}], "date_of_purchase": "2026-01-01 10:00:00"}'
+    lines = [
+        good,
+        good,
+        "   ",
+        '{"customer_id": "C1", "basket": [',
+        good.replace('"price": 5', '"price": -3'),
+        good.replace("2026-01-01 10:00:00", "2026-01-05 10:00:00"),
+        good.replace('[{"product_id": "P01", "price": 5}]', "[]"),
+        good.replace('"date_of_purchase": "2026-01-01 10:00:00"', '"date_of_purchase": "2026-01-02 00:00:03"'),
+    ]
+    (day / "transactions.json").write_text("\r\n".join(lines) + "\r\n")
+    (tmp_path / "customers.csv").write_text("customer_id,loyalty_score\r\nC1,7\r\n")
+    (tmp_path / "products.csv").write_text("product_id,product_description,product_category\r\nP01,soap,house\r\n")
+
+    _, con = bench._timed_runs(bench.ACCOUNTED_FLOOR_SQL.format(root=tmp_path))
+
+    reasons = con.execute("SELECT line_number, reason FROM verdicts ORDER BY line_number").fetchall()
+    assert reasons == [(1, None), (2, "duplicate_line"), (3, "empty_line"), (4, "malformed_json"),
+                       (5, "price_not_positive"), (6, "date_out_of_window"), (7, "empty_basket"), (8, None)]  # fmt: skip
+    assert con.execute("SELECT * FROM purchase_counts").fetchall() == [("C1", 7, "P01", "house", 2)]
