@@ -555,6 +555,10 @@ def _floor_child(root: str, csv_out: str) -> None:
         f"COPY (SELECT * FROM purchase_counts ORDER BY customer_id, product_id) TO '{csv_out}' (HEADER, DELIMITER ',')"
     )
     exported = time.perf_counter()
+    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss still holds the parent's peak
+    peak_mib = round((_status_kib("self", "VmHWM") or 0) / 1024, 1)
+    del con
+    _reset_peak("self")
     accounted_runs, con = _timed_runs(ACCOUNTED_FLOOR_SQL.format(root=root))
     accounted = con.execute(
         "SELECT (SELECT COUNT(*) FROM purchase_counts), (SELECT SUM(purchase_count) FROM purchase_counts), "
@@ -574,9 +578,9 @@ def _floor_child(root: str, csv_out: str) -> None:
             "basket_lines": int(accounted[1] or 0),
             "lines": int(accounted[2]),
             "loaded_lines": int(accounted[3]),
+            "peak_mib": round((_status_kib("self", "VmHWM") or 0) / 1024, 1),
         },
-        # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss still holds the parent's peak
-        "peak_mib": round((_status_kib("self", "VmHWM") or 0) / 1024, 1),
+        "peak_mib": peak_mib,
         "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),
     }))  # fmt: skip
 
@@ -816,7 +820,7 @@ def _print_stage_table(report: dict) -> None:
     print(
         f"{'accounted':<12}{aq:>9.1f}{accounted['basket_lines']:>12,}  {'basket lines':<14}"
         f"{accounted['basket_lines'] / aq if aq else 0:>11,.0f}{config['input_bytes'] / MB / aq if aq else 0:>8.1f}"
-        f"{'':>6}{'':>8}   {'':>18}"
+        f"{'':>6}{'':>8}   {_fmt_mib(accounted['peak_mib']):>18}"
         f"   (the floor plus per-line accounting: numbered lines, one typed parse, quarantine rules, duplicates)"
     )
     print(
