@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,25 +25,29 @@ from shopping_assets import bench
 END = "2026-01-07"
 
 
-def _work_dir(tmp_path: Path) -> Path:
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Iterator[Path]:
+    """A --dir that does not exist yet (the bench creates it), removed afterwards."""
     # On tmpfs when there is one: the Dagster instance's SQLite writes are then cheap.
     shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm
-    return tmp_path
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path
+    folder = parent / f"shopping-bench-test-{uuid.uuid4().hex[:8]}"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_path, capsys):
+def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_path, work_dir, capsys):
     out = tmp_path / "stages.json"
     variables = ("SHOPPING_HOME", "SHOPPING_S3_PORT", "SHOPPING_SNOWFLAKE_PORT", "SNOWFLAKE_DATABASE", "DAGSTER_HOME")
     environment = {name: os.environ.get(name) for name in variables}
 
     code = bench.main(
-        ["--customers", "200", "--months", "1", "--end", END, "--dir", str(_work_dir(tmp_path)), "--json", str(out)]
+        ["--customers", "200", "--months", "1", "--end", END, "--dir", str(work_dir), "--json", str(out)]
     )
 
     printed = capsys.readouterr().out
     assert code == 0, printed
+    assert work_dir.is_dir() and not any(work_dir.iterdir())  # created, and the run's folder removed
     assert {name: os.environ.get(name) for name in variables} == environment  # the run's settings do not leak
     table = printed[printed.index("\nstage ") :]
     for stage in (*bench.STAGES, "floor", "accounted"):
@@ -73,12 +80,12 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
 
 
 @pytest.mark.parametrize("months", [2])
-def test_incremental_benchmark_compares_history_with_one_month(tmp_path, capsys, months):
+def test_incremental_benchmark_compares_history_with_one_month(tmp_path, work_dir, capsys, months):
     out = tmp_path / "incremental.json"
 
     code = bench.main(
         ["--incremental", "--customers", "200", "--months", str(months), "--repeat", "1", "--end", END,
-         "--dir", str(_work_dir(tmp_path)), "--json", str(out)]
+         "--dir", str(work_dir), "--json", str(out)]
     )  # fmt: skip
 
     printed = capsys.readouterr().out
