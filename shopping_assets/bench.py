@@ -453,16 +453,10 @@ GROUP BY ALL
 # number from a string, and a line whose fields have the wrong types is just not
 # parseable here), so it is a lower bound on what that accounting costs this engine,
 # with no S3, no Dagster, no Snowflake emulation and nothing kept in a table on disk.
+# Lines are read by the emulator's own line reader (emulator_gaps.EMULATOR_MACROS).
 ACCOUNTED_FLOOR_SQL = """
 CREATE TABLE lines AS
-SELECT source_file, line_number, CASE WHEN ends_with(line, chr(13)) THEN line[:-2] ELSE line END AS line
-FROM (
-    SELECT filename AS source_file, generate_subscripts(parts, 1) AS line_number, len(parts) AS line_count,
-           unnest(parts) AS line
-    FROM (SELECT filename, string_split(content, chr(10)) AS parts
-          FROM read_text('{root}/transactions/*/transactions.json'))
-)
-WHERE line_number < line_count OR line <> '';
+SELECT * FROM memory.main.shopping_file_lines('{root}/transactions/*/transactions.json');
 
 CREATE TABLE parsed AS
 SELECT
@@ -529,10 +523,13 @@ def _timed_runs(sql: str) -> tuple[list[float], duckdb.DuckDBPyConnection]:
     machine's other load); the seconds of each and the last connection."""
     import duckdb
 
+    from shopping_assets.emulator_gaps import EMULATOR_MACROS
+
     runs = []
     for _ in range(FLOOR_REPEAT):
         began = time.perf_counter()
         con = duckdb.connect()
+        con.execute(EMULATOR_MACROS)
         for statement in sql.split(";\n\n"):
             con.execute(statement)
         con.execute("SELECT COUNT(*) FROM purchase_counts").fetchone()
