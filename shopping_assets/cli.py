@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from shopping_assets.embedded import bootstrap as embedded_bootstrap
 from shopping_assets.embedded import services
 from shopping_assets.errors import UserFacingError
 from shopping_assets.instance import INSTANCE_CONFIG, PREVIOUS_CONFIGS
@@ -30,15 +31,21 @@ def _dagster_home(settings: Settings) -> None:
         home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(home)
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
     if not config.exists() or config.read_text() in PREVIOUS_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
 
 
 @contextmanager
 def _services_up(settings: Settings):
-    """The embedded services for the duration of a command; stopped after only if started here."""
-    started = services.start(settings) if settings.local else []
+    """The embedded services for the duration of a command, bootstrapped for the configured
+    bucket and database; stopped after only if started here. Production needs neither."""
+    if not settings.local:
+        yield
+        return
+    started = services.start(settings)
     try:
+        embedded_bootstrap.apply(settings)
         yield
     finally:
         if started:
@@ -105,12 +112,14 @@ def _print_month(key: str, metadata: dict[str, dict]) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from shopping_assets.export import export_table
+    from shopping_assets.export import EXPORTABLE, export_table
     from shopping_assets.resources import build_resources
 
+    if args.table not in EXPORTABLE:
+        raise UserFacingError(f"unknown table {args.table!r}; choose from {', '.join(sorted(EXPORTABLE))}")
     settings = Settings.from_env()
-    services.require(settings)
-    rows = export_table(build_resources(settings)["warehouse"], args.table, Path(args.out))
+    with _services_up(settings):
+        rows = export_table(build_resources(settings)["warehouse"], args.table, Path(args.out))
     print(f"{args.table}: {rows} rows -> {args.out}")
     return 0
 
@@ -119,6 +128,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.action == "start":
         started = services.start(settings)
+        embedded_bootstrap.apply(settings)
         print(f"started: {', '.join(started) or 'nothing (already running)'}")
     elif args.action == "stop":
         stopped = services.stop(settings)
@@ -143,6 +153,19 @@ def cmd_dev(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: process.send_signal(signal.SIGINT))
         return process.wait()
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from shopping_assets import doctor
+
+    settings = Settings.from_env()
+    with _services_up(settings):
+        probes = doctor.run(settings)
+    for probe in probes:
+        print(probe.line(), flush=True)
+    failed = [p for p in probes if not p.passed]
+    print(f"doctor: {len(probes) - len(failed)} of {len(probes)} probes passed")
+    return 1 if failed else 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -180,6 +203,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--table", default="purchase_counts",
                         help="purchase_counts (default), purchase_counts_by_week, purchase_counts_by_month or quarantine")  # fmt: skip
     export.set_defaults(handler=cmd_export)
+
+    check = commands.add_parser("doctor", help="probe the configured deployment (S3, Snowflake, grants, loads) before a backfill")
+    check.set_defaults(handler=cmd_doctor)
 
     service = commands.add_parser("services", help="the embedded S3 server and Snowflake emulator")
     service.add_argument("action", choices=["start", "stop", "status"])

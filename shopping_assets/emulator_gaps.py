@@ -12,9 +12,13 @@ Known emulator differences that need no stand-in, because nothing depends on the
   instead (see sql/setup/06_load_lock.sql and embedded/snowflake_server.py).
 - A retried query request is run again, where Snowflake recognises its request id;
   the fault proxy therefore breaks requests only before they reach the emulator.
-- A JSON line with a repeated key ({"customer_id": "C1", "customer_id": "C2", ...})
-  loads on the emulator with one of the values; Snowflake's TRY_PARSE_JSON rejects
-  it, so production quarantines it as malformed_json. The generator never writes one.
+- A JSON line with a repeated key (REPEATED_KEY_LINE) loads on the emulator with one
+  of the values; Snowflake's TRY_PARSE_JSON rejects it (duplicate keys are an error by
+  default), so production quarantines it as malformed_json. The generator never
+  writes one; a test shows the emulator's side, `doctor` Snowflake's.
+- TRY_CAST of text to TIMESTAMP_NTZ raises on the emulator where Snowflake returns
+  NULL; the classification reaches it only through the pattern that guards it, so
+  both give the same answer.
 
 The emulator's own FLATTEN (fakesnow's `_fs_flatten` macro) numbers elements with
 a window over the whole lateral join: slow (most of a month's flatten time), and
@@ -25,7 +29,19 @@ twice as fast.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+REPEATED_KEY_LINE = (
+    '{"customer_id": "C1", "customer_id": "C2", "basket": [{"product_id": "P01", "price": 10}], '
+    '"date_of_purchase": "2024-05-01 09:00:00"}'
+)
+
+
+def repeated_key_reason(emulator: bool) -> str | None:
+    """How each side classifies REPEATED_KEY_LINE: loaded (None) on the emulator."""
+    return None if emulator else "malformed_json"
+
 
 # production statement -> (emulator stand-in, why)
 SUBSTITUTES: dict[str, tuple[str, str]] = {
@@ -41,17 +57,14 @@ SUBSTITUTES: dict[str, tuple[str, str]] = {
 
 
 # Installed into the emulator's DuckDB when it starts (DuckDB SQL, not Snowflake's):
-# each file's lines with their 1-based numbers, as Snowflake's COPY reads them. One
-# unnest of the split file with its subscripts (a lateral series indexing the list
-# row by row took 1.8x as long). Slices, not rtrim/ltrim: DuckDB's trims cost six
-# times the rest of the read (0.40 s of 0.46 s for a 350,174-line month).
+# each file's lines with their 1-based numbers, as Snowflake's COPY reads them with
+# LINE_FORMAT (RECORD_DELIMITER = '\n': a CRLF line keeps its CR here, and the shared
+# sql/raw/transaction_lines_replace.sql drops it on both deployments). One unnest of
+# the split file with its subscripts (a lateral series indexing the list row by row
+# took 1.8x as long); a slice, not ltrim, for the BOM.
 EMULATOR_MACROS = """
 CREATE OR REPLACE MACRO memory.main.shopping_file_lines(urls) AS TABLE
-SELECT
-    source_file,
-    line_number,
-    -- as Snowflake reads records: one CR before the LF is part of the line end
-    CASE WHEN ends_with(line, chr(13)) THEN line[:-2] ELSE line END AS line
+SELECT source_file, line_number, line
 FROM (
     SELECT
         filename AS source_file,
@@ -61,7 +74,7 @@ FROM (
     FROM (
         SELECT
             filename,
-            -- SKIP_BYTE_ORDER_MARK (on by default) drops the file's leading BOM
+            -- SKIP_BYTE_ORDER_MARK = TRUE drops the file's leading BOM
             string_split(CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END, chr(10)) AS parts
         FROM read_text(urls)
     )
@@ -96,6 +109,71 @@ FROM (
 """
 
 
+# DuckDB keeps temporary tables in a catalog of their own and refuses a database and
+# schema in their names, which Snowflake's statements give them (a temporary table
+# lands in the schema it names). The emulator's cursor drops the qualification from
+# a session's temporary tables, where they are created and wherever they are used.
+_CREATE_TEMPORARY = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(\w+\.\w+\.(\w+))", re.IGNORECASE)
+
+
+def unqualified_temporary_tables(command: str, session_tables: dict[str, str]) -> str:
+    """`command` with the session's temporary tables (qualified name -> bare name, updated
+    from the command's own CREATE) named without their database and schema."""
+    for match in _CREATE_TEMPORARY.finditer(command):
+        session_tables[match[1].upper()] = match[2].upper()
+    for qualified, bare in session_tables.items():
+        command = re.sub(rf"\b{re.escape(qualified)}\b", bare, command, flags=re.IGNORECASE)
+    return command
+
+
+def use_unqualified_temporary_tables() -> None:
+    """Make fakesnow's cursors apply `unqualified_temporary_tables`, per connection."""
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    original = FakeSnowflakeCursor.execute
+
+    def execute(self, command, *args, **kwargs):
+        session_tables = self._conn.__dict__.setdefault("_shopping_temporary_tables", {})
+        return original(self, unqualified_temporary_tables(command, session_tables), *args, **kwargs)
+
+    FakeSnowflakeCursor.execute = execute
+
+
+# fakesnow's COPY maps a few CSV options to DuckDB's read_csv and refuses every other
+# one. These are spelled out in sql/setup/02_file_formats.sql with the values that are
+# DuckDB's own behaviour (LF or CRLF ends a row, no escape, no trimming, the BOM
+# skipped, UTF-8, invalid bytes and a wrong column count an error), so the emulator
+# takes them as read; any other value is still refused. A blank line: DuckDB skips it
+# where Snowflake fails the load, and the project refuses such a file before upload.
+CSV_OPTIONS_AS_READ = {
+    "RECORD_DELIMITER": ("\n", "\\n"),
+    "ESCAPE": ("NONE",),
+    "TRIM_SPACE": ("FALSE",),
+    "SKIP_BLANK_LINES": ("FALSE",),
+    "SKIP_BYTE_ORDER_MARK": ("TRUE",),
+    "ENCODING": ("UTF8", "UTF-8"),
+    "REPLACE_INVALID_CHARACTERS": ("FALSE",),
+    "ERROR_ON_COLUMN_COUNT_MISMATCH": ("TRUE",),
+}
+
+
+def accept_csv_options_as_read() -> None:
+    from fakesnow import copy_into
+
+    original = copy_into.handle_csv
+
+    def handle_csv(options: dict[str, Any]):
+        rest = {}
+        for name, value in options.items():
+            if name not in CSV_OPTIONS_AS_READ:
+                rest[name] = value
+            elif str(value).upper() not in CSV_OPTIONS_AS_READ[name]:
+                raise NotImplementedError(f"FILE_FORMAT option {name} = {value!r} on the emulator")
+        return original(rest)
+
+    copy_into.handle_csv = handle_csv
+
+
 def use_flatten_macro() -> None:
     """Make fakesnow create FLATTEN_MACRO in every database it attaches from now on."""
     from string import Template
@@ -108,6 +186,8 @@ def use_flatten_macro() -> None:
 def install(duck_conn) -> None:
     """Called by the emulator's launcher on its shared DuckDB connection, before any database is attached."""
     use_flatten_macro()
+    use_unqualified_temporary_tables()
+    accept_csv_options_as_read()
     duck_conn.execute(EMULATOR_MACROS)
 
 
@@ -118,5 +198,6 @@ def statement_for(name: str, emulator: bool) -> str:
 def params_for(name: str, params: dict[str, Any], stage_url: str) -> dict[str, Any]:
     """The emulator's read of staged files needs their full URLs, which COPY derives itself."""
     if name == "raw/transaction_lines_copy":
-        return {**params, "stage_url": stage_url, "urls": [stage_url + f for f in params["files"]]}
+        bucket_url = stage_url[: stage_url.index("/", len("s3://")) + 1]
+        return {**params, "bucket_url": bucket_url, "urls": [stage_url + f for f in params["files"]]}
     return params

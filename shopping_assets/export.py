@@ -2,8 +2,11 @@
 
 Rows go from the connector's Arrow result batches straight into the files'
 writers: no DataFrame of the whole table is built, so the pipeline's memory stays
-about one batch wide however large the view grows (on Snowflake, result chunks
-stream; the emulator sends one result, still never converted to pandas).
+about one batch wide however large the view grows. Every batch is cast to the
+table's declared schema (`tables.py`): Snowflake types each batch of one result
+with the narrowest integer that fits that batch (int8 in one, int16 in the next;
+snowflake-connector-python issue 1170), and the emulator returns some aggregates
+as floats, so no batch's own schema can stand for the others'.
 """
 
 from __future__ import annotations
@@ -14,61 +17,67 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+import snowflake.connector
 
+from shopping_assets import tables
 from shopping_assets.errors import UserFacingError
 from shopping_assets.resources.warehouse import Warehouse
 
-# What `shopping-pipeline export --table` accepts: schema, object, order.
+# What `shopping-pipeline export --table` accepts, and the order rows are written in.
 EXPORTABLE = {
-    "purchase_counts": ("MART", "PURCHASE_COUNTS", "CUSTOMER_ID, PRODUCT_ID"),
-    "purchase_counts_by_week": ("MART", "PURCHASE_COUNTS_BY_WEEK", "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
-    "purchase_counts_by_month": ("MART", "PURCHASE_COUNTS_BY_MONTH", "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
-    "quarantine": ("STAGING", "QUARANTINE", "SOURCE, PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER"),
+    "purchase_counts": (tables.PURCHASE_COUNTS, "CUSTOMER_ID, PRODUCT_ID"),
+    "purchase_counts_by_week": (tables.PURCHASE_COUNTS_BY_WEEK, "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
+    "purchase_counts_by_month": (tables.PURCHASE_COUNTS_BY_MONTH, "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
+    "quarantine": (tables.QUARANTINE, "SOURCE, PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER"),
 }
 
 
-def _whole_numbers(batch: pa.Table) -> pa.Table:
-    """Lower-case names; float columns holding only whole numbers as int64 (the emulator
-    returns some aggregates, e.g. SUM of counts, as floats)."""
+def conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The batch with lower-case names and exactly `schema`'s types.
+
+    Integers of any width and floats holding whole numbers become int64; a value the
+    declared type cannot hold (a fraction, a number past int64) raises instead of
+    being rounded. Timestamps keep microseconds.
+    """
+    batch = batch.rename_columns([name.lower() for name in batch.column_names]).select(schema.names)
     columns = []
-    for column in batch.columns:
-        if pa.types.is_floating(column.type):
-            valid = pc.drop_null(column)
-            if pc.all(pc.equal(valid, pc.floor(valid))).as_py() in (True, None):
-                column = pc.cast(column, pa.int64())
+    for field, column in zip(schema, batch.columns, strict=True):
+        if column.type != field.type:
+            column = pc.cast(column, field.type, safe=not pa.types.is_timestamp(field.type))
         columns.append(column)
-    return pa.table(columns, names=[name.lower() for name in batch.column_names])
+    return pa.table(columns, schema=schema)
 
 
 def batches(warehouse: Warehouse, table: str) -> Iterator[pa.Table]:
     """The whole table, ordered, as Arrow tables of one result batch each (at least one)."""
     if table not in EXPORTABLE:
         raise UserFacingError(f"unknown table {table!r}; choose from {', '.join(sorted(EXPORTABLE))}")
-    schema, name, order = EXPORTABLE[table]
+    described, order = EXPORTABLE[table]
+    names = {"schema": described.schema, "name": described.name, "order": order}
+    try:
+        yield from sql_batches(warehouse, "export/table", described.arrow_schema(), names)
+    except snowflake.connector.errors.ProgrammingError as error:
+        if error.errno != 2003:  # does not exist (or is not authorised)
+            raise
+        raise UserFacingError(
+            f"{described.schema}.{described.name} does not exist yet in {warehouse.database} (or this role may not "
+            "read it): load data first (`shopping-pipeline run`, or materialise it in the UI)"
+        ) from None
+
+
+def sql_batches(
+    warehouse: Warehouse, name: str, schema: pa.Schema, identifiers: dict[str, str] | None = None, **params: object
+) -> Iterator[pa.Table]:
+    """The rows of the query `sql/<name>.sql`, parameters bound, as tables of `schema` (at least one)."""
     with warehouse.session() as session:
-        cursor = session.connection.cursor()
-        cursor.execute(f"SELECT * FROM {warehouse.table(schema, name)} ORDER BY {order}")
-        yield from _arrow(cursor)
-
-
-def sql_batches(warehouse: Warehouse, name: str, **params: object) -> Iterator[pa.Table]:
-    """The rows of the query `sql/<name>.sql`, parameters bound, as `batches` gives them."""
-    with warehouse.session() as session:
-        yield from _arrow(session.run(name, **params))
-
-
-def _arrow(cursor) -> Iterator[pa.Table]:
-    first = None
-    for batch in cursor.fetch_arrow_batches():
-        batch = _whole_numbers(batch)
-        if first is None:
-            first = batch.schema
-        # one schema for every batch (a cast that would lose digits raises)
-        yield batch.cast(first)
-    if first is None:
-        yield pa.table({column[0].lower(): pa.array([], pa.string()) for column in cursor.description})
+        cursor = session.run(name, identifiers, **params)
+        empty = True
+        for batch in cursor.fetch_arrow_batches():
+            empty = False
+            yield conform(batch, schema)
+        if empty:
+            yield schema.empty_table()
 
 
 def write(batches_: Iterator[pa.Table], outs: Sequence[Path]) -> int:
@@ -85,11 +94,41 @@ def write(batches_: Iterator[pa.Table], outs: Sequence[Path]) -> int:
     return rows
 
 
+class CsvWriter:
+    """CSV as pandas and Snowflake's unload write it: a plain header, a field quoted only when it
+    holds a comma, a quote or a line end (Arrow's own writer quotes every string), nulls empty."""
+
+    NEEDS_QUOTES = r'[",\r\n]'
+
+    def __init__(self, out: Path, schema: pa.Schema):
+        self.file = out.open("wb")
+        self.file.write((",".join(schema.names) + "\n").encode())
+
+    def write_table(self, batch: pa.Table) -> None:
+        if not batch.num_rows:
+            return
+        fields = []
+        for column in batch.columns:
+            text = pc.cast(column, pa.string())
+            if pa.types.is_string(column.type):
+                quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+                text = pc.if_else(pc.match_substring_regex(text, self.NEEDS_QUOTES), quoted, text)
+            fields.append(pc.fill_null(text, ""))
+        lines = pc.binary_join_element_wise(*fields, ",")
+        self.file.write(("\n".join(lines.to_pylist()) + "\n").encode())
+
+    def __enter__(self) -> CsvWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
 def _writer(out: Path, schema: pa.Schema):
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         return pq.ParquetWriter(out, schema)
-    return pa_csv.CSVWriter(out, schema, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    return CsvWriter(out, schema)
 
 
 def export_table(warehouse: Warehouse, table: str, out: Path) -> int:

@@ -1,10 +1,10 @@
-"""Metadata that asset materialisations share: previews and column schemas."""
+"""Metadata that asset materialisations share: previews as markdown tables."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster import MetadataValue, TableColumn, TableSchema
+from dagster import MetadataValue
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> MetadataValue:
@@ -14,10 +14,3 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return MetadataValue.md("\n".join(lines))
-
-
-def column_schema(columns: Sequence[tuple[str, str, str]]) -> MetadataValue:
-    """(name, type, description) triples as dagster/column_schema."""
-    return MetadataValue.table_schema(
-        TableSchema(columns=[TableColumn(name, type_, description=text) for name, type_, text in columns])
-    )

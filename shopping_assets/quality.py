@@ -74,12 +74,7 @@ def check_csv(path: Path, columns: tuple[str, ...]) -> int:
 
 def reasons(session, source: str, month: str | None = None) -> dict[str, int]:
     """Quarantined lines by reason for one source (and month, for transactions)."""
-    table = session.warehouse.table("STAGING", "QUARANTINE")
-    rows = session.query(
-        f"SELECT REASON, COUNT(*) FROM {table} WHERE SOURCE = %(source)s "
-        "AND (PARTITION_MONTH = %(month)s OR %(month)s IS NULL) GROUP BY REASON ORDER BY REASON",
-        {"source": source, "month": month},
-    )
+    rows = session.rows("staging/quarantine_reasons", source=source, month=month)
     return {reason: int(count) for reason, count in rows}
 
 

@@ -98,11 +98,13 @@ class Settings:
     warehouse: str | None
     role: str | None
     storage_integration: str
-    snowflake_key_pair: bool
+    snowflake_key_passphrase: bool
     s3_port: int
     snowflake_port: int
     # attempts per S3 request, the first included (botocore standard retry mode)
     s3_max_attempts: int = 5
+    # seconds a Snowflake statement waits for a lock (the load lock) before it fails
+    lock_timeout: int = 120
 
     @property
     def local(self) -> bool:
@@ -144,8 +146,9 @@ class Settings:
             storage_integration=identifier(
                 _env("SNOWFLAKE_STORAGE_INTEGRATION", "SHOPPING_S3"), "SNOWFLAKE_STORAGE_INTEGRATION"
             ),
-            snowflake_key_pair=bool(os.environ.get("SNOWFLAKE_PRIVATE_KEY_PATH", "").strip()),
+            snowflake_key_passphrase=bool(os.environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD", "")),
             s3_port=_port("SHOPPING_S3_PORT", 9571),
             snowflake_port=_port("SHOPPING_SNOWFLAKE_PORT", 9572),
             s3_max_attempts=whole_number("SHOPPING_S3_MAX_ATTEMPTS", 5),
+            lock_timeout=whole_number("SHOPPING_LOCK_TIMEOUT", 120),
         )

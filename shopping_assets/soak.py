@@ -159,12 +159,17 @@ class _Soaker:
         lines = sum(quality.count_lines(path) for path in self.input_dir.glob("transactions/d=*/transactions.json"))
         warehouse = self.defs.resources["warehouse"]
         with warehouse.session() as session:
-            rows = session.query(f"SELECT * FROM {warehouse.table('MART', 'PURCHASE_COUNTS')}")
-            raw, distinct_raw = session.query(
+            cursor = session.connection.cursor()
+
+            def query(text: str) -> list[tuple]:
+                return cursor.execute(text).fetchall()
+
+            rows = query(f"SELECT * FROM {warehouse.table('MART', 'PURCHASE_COUNTS')}")
+            raw, distinct_raw = query(
                 "SELECT COUNT(*), COUNT(DISTINCT SOURCE_FILE || ':' || LINE_NUMBER) "
                 f"FROM {warehouse.table('RAW', 'TRANSACTION_LINES')}"
             )[0]
-            items, distinct_items = session.query(
+            items, distinct_items = query(
                 "SELECT COUNT(*), COUNT(DISTINCT SOURCE_FILE || ':' || LINE_NUMBER || ':' || ITEM_INDEX) "
                 f"FROM {warehouse.table('STAGING', 'TRANSACTION_ITEMS')}"
             )[0]

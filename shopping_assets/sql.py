@@ -43,3 +43,26 @@ def render(name: str, identifiers: dict[str, str]) -> list[str]:
         return ", ".join(identifier(part.strip(), key) for part in value.split(","))
 
     return [_PLACEHOLDER.sub(substitute, statement) for statement in statements(name)]
+
+
+def placeholders(name: str) -> set[str]:
+    """The identifier placeholders `sql/<name>.sql` uses."""
+    return {match for statement in statements(name) for match in _PLACEHOLDER.findall(statement)}
+
+
+def values(statement: str) -> set[str]:
+    """The names of the bound values a statement takes (`%(name)s`)."""
+    return set(re.findall(r"%\((\w+)\)s", statement))
+
+
+def bind(statement: str, params: dict[str, object]) -> str:
+    """The statement's text as the Snowflake connector sends it: its values bound on the
+    client (the default pyformat paramstyle), by the connector's own converter."""
+    from snowflake.connector.connection import SnowflakeConnection
+    from snowflake.connector.converter import SnowflakeConverter
+
+    if "%(" not in statement:
+        return statement
+    binder = SnowflakeConnection.__new__(SnowflakeConnection)  # the binding needs no session
+    binder.converter = SnowflakeConverter()
+    return statement % binder._process_params_dict(params)

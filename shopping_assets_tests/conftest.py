@@ -27,7 +27,7 @@ os.environ.setdefault("SHOPPING_S3_MAX_ATTEMPTS", "3")
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory):
     """Settings of the embedded deployment the whole session uses, services running."""
-    from shopping_assets.embedded import services
+    from shopping_assets.embedded import bootstrap, services
     from shopping_assets.instance import INSTANCE_CONFIG
     from shopping_assets.settings import Settings
 
@@ -44,6 +44,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
     (home / "dagster" / "dagster.yaml").write_text(INSTANCE_CONFIG)
     settings = Settings.from_env()
     services.start(settings)
+    bootstrap.bucket(settings)
     yield settings
     services.stop(settings)
 
@@ -96,8 +97,11 @@ class Pipeline:
         return self.definitions().resources["warehouse"]
 
     def query(self, text: str) -> list[tuple]:
+        """A test's own read of the warehouse ({db} is the pipeline's database)."""
         with self.warehouse().session() as session:
-            return session.query(text.format(db=self.settings.database))
+            cursor = session.connection.cursor()
+            cursor.execute(text.format(db=self.settings.database))
+            return cursor.fetchall()
 
     def view(self) -> dict[tuple[str, int, str, str], int]:
         rows = self.query("SELECT * FROM {db}.MART.PURCHASE_COUNTS")
@@ -109,9 +113,12 @@ class Pipeline:
 
 @pytest.fixture
 def make_pipeline(settings, tmp_path: Path):
+    from shopping_assets.embedded import bootstrap
+
     def make(input_dir: Path | None = None, generate: bool = False) -> Pipeline:
         unique = uuid.uuid4().hex[:8]
         isolated = replace(settings, database=f"TEST_{unique}".upper(), prefix=f"test-{unique}/")
+        bootstrap.warehouse(isolated)
         return Pipeline(isolated, input_dir or tmp_path / "input", generate)
 
     return make

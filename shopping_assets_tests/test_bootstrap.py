@@ -36,6 +36,8 @@ from sqlglot import exp
 
 from shopping_assets import sql
 from shopping_assets.bootstrap import cli, plan, policies
+from shopping_assets.bootstrap import grants as grant_model
+from shopping_assets.bootstrap import snowflake as snowflake_plan
 from shopping_assets.bootstrap.aws import AwsExecutor
 from shopping_assets.bootstrap.config import BootstrapConfig
 from shopping_assets.bootstrap.snowflake import SnowflakeExecutor
@@ -133,40 +135,38 @@ class RecordingSnowflake:
 
 # --- policy documents, structurally --------------------------------------------
 
-ALLOWED_ACTIONS = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:PutObject"}
-
-
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
 def assert_least_privilege(document: dict, bucket: str, prefix: str, kms_key_arn: str | None = None) -> None:
-    """The Snowflake role's inline policy grants exactly what the stage needs, on exactly its prefixes."""
+    """The Snowflake role's inline policy: Snowflake's documented read-only actions, on exactly the stage."""
     reads = {f"arn:aws:s3:::{bucket}/{prefix}reference/*", f"arn:aws:s3:::{bucket}/{prefix}transactions/*"}
-    allowed_actions = ALLOWED_ACTIONS | ({"kms:Decrypt", "kms:GenerateDataKey"} if kms_key_arn else set())
-    seen_actions = set()
+    by_actions = {}
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         assert "NotAction" not in statement and "NotResource" not in statement
-        actions = set(_as_list(statement["Action"]))
-        resources = _as_list(statement["Resource"])
-        seen_actions |= actions
+        actions = frozenset(_as_list(statement["Action"]))
         assert all("*" not in action for action in actions), actions  # no s3:*, no s3:Get*
-        assert all(resource != "*" and not resource.endswith(":::*") for resource in resources)
-        if actions <= {"s3:GetObject", "s3:GetObjectVersion"}:
-            assert set(resources) == reads and "Condition" not in statement
-        elif actions == {"s3:ListBucket"}:
-            assert resources == [f"arn:aws:s3:::{bucket}"]
-            assert statement.get("Condition") == {
-                "StringLike": {"s3:prefix": [f"{prefix}reference/*", f"{prefix}transactions/*"]}
-            }
-        elif actions == {"s3:PutObject"}:
-            assert resources == [f"arn:aws:s3:::{bucket}/{prefix}exports/*"]
-        elif actions == {"kms:Decrypt", "kms:GenerateDataKey"}:
-            assert resources == [kms_key_arn]
-        else:
-            raise AssertionError(f"unexpected statement {statement}")
-    assert seen_actions == allowed_actions
+        assert all(r != "*" and not r.endswith(":::*") for r in _as_list(statement["Resource"]))
+        by_actions[actions] = statement
+    expected = {
+        frozenset({"s3:GetObject", "s3:GetObjectVersion"}),
+        frozenset({"s3:ListBucket"}),
+        frozenset({"s3:GetBucketLocation"}),
+    } | ({frozenset({"kms:Decrypt"})} if kms_key_arn else set())
+    assert set(by_actions) == expected
+    read = by_actions[frozenset({"s3:GetObject", "s3:GetObjectVersion"})]
+    assert set(read["Resource"]) == reads and "Condition" not in read
+    listing = by_actions[frozenset({"s3:ListBucket"})]
+    assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
+    # the stage's URL is the prefix's root: COPY and LIST look from there, with or without a slash
+    assert listing.get("Condition") == ({"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}} if prefix else None)
+    # GetBucketLocation carries no s3:prefix: under the listing's condition IAM would deny it
+    location = by_actions[frozenset({"s3:GetBucketLocation"})]
+    assert location["Resource"] == f"arn:aws:s3:::{bucket}" and "Condition" not in location
+    if kms_key_arn:
+        assert by_actions[frozenset({"kms:Decrypt"})]["Resource"] == kms_key_arn
 
 
 def assert_trust(document: dict, iam_user_arn: str, external_id: str) -> None:
@@ -258,12 +258,14 @@ def test_apply_creates_the_bucket_and_iam_role_from_the_handshake_and_is_idempot
 
     # Snowflake got the role's real ARN, the bucket as its only allowed location, and the public keys.
     statements = recorder.executed
-    integration = [(s, p) for s, p in statements if "INTEGRATION" in s and p]
+    integration = [(s, p) for s, p in statements if " INTEGRATION " in s and p]
     assert integration and all(p == {"role_arn": state["role_arn"], "allowed_location": f"s3://{bucket}/{prefix}"}
                                for _, p in integration)  # fmt: skip
     order = [s.split()[0] + " " + s.split()[1] for s, _ in statements]
     assert order.index("DESC INTEGRATION") > order.index("CREATE STORAGE")
     keys = {p["public_key"] for s, p in statements if p and "public_key" in p}
+    stage = [p for s, p in statements if s.startswith("CREATE OR ALTER STAGE")]
+    assert stage == [{"stage_url": f"s3://{bucket}/{prefix}"}]
     assert keys == {_body(key_files[kind]) for kind in ROLE_KINDS}
 
     # An integration recreated by hand gets a new external ID: rerunning moves the trust to it.
@@ -311,6 +313,8 @@ COMMAND_SHAPES = [
     rf"CREATE USER IF NOT EXISTS {NAME} TYPE = SERVICE RSA_PUBLIC_KEY = 'value' DEFAULT_ROLE = {NAME} "
     rf"DEFAULT_WAREHOUSE = {NAME} COMMENT = '[^']*'",
     rf"ALTER USER {NAME} SET RSA_PUBLIC_KEY = 'value' DEFAULT_ROLE = {NAME} DEFAULT_WAREHOUSE = {NAME}",
+    rf"ALTER USER {NAME} SET RSA_PUBLIC_KEY_2 = 'value'",
+    rf"ALTER USER {NAME} UNSET RSA_PUBLIC_KEY_2",
 ]
 # ... and these it does parse, so they must not come back as a Command.
 PARSED = {
@@ -321,7 +325,7 @@ SIMPLE_GRANT = re.compile(rf"GRANT [A-Z, ]+ ON (DATABASE|SCHEMA|WAREHOUSE|INTEGR
 
 
 def test_the_bootstrap_statements_are_found():
-    assert len(BOOTSTRAP_FILES) == 10 and BOOTSTRAP_FILES[0] == "00_use_role"
+    assert len(BOOTSTRAP_FILES) == 12 and BOOTSTRAP_FILES[0] == "00_use_role"
 
 
 @pytest.mark.parametrize("name", BOOTSTRAP_FILES)
@@ -367,28 +371,10 @@ def test_configured_names_are_validated(base_settings, bad):
 
 # --- (3) grants, structurally ---------------------------------------------------------
 
-OBJECT_GRANT = re.compile(
-    rf"GRANT (?P<privileges>[A-Z, ]+?) ON (?P<kind>(?:(?:ALL|FUTURE) (?:TABLES|VIEWS|STAGES|FILE FORMATS) IN SCHEMA)"
-    rf"|DATABASE|SCHEMA|WAREHOUSE|INTEGRATION) (?P<name>{NAME}(?:\.{NAME})?) TO ROLE (?P<role>{NAME})"
-)
-ROLE_GRANT = re.compile(rf"GRANT ROLE (?P<granted>{NAME}) TO (?P<kind>ROLE|USER) (?P<grantee>{NAME})")
-
-
 def parse_grants(statements: list[str]) -> tuple[set[tuple[str, str, str, str]], set[tuple[str, str, str]]]:
     """(privilege, object type, object name, role) for object grants; (role, ROLE|USER, grantee) for role grants."""
-    objects, roles = set(), set()
-    for statement in statements:
-        flat = " ".join(statement.split())
-        if not flat.startswith("GRANT"):
-            continue
-        if match := ROLE_GRANT.fullmatch(flat):
-            roles.add((match["granted"], match["kind"], match["grantee"]))
-        elif match := OBJECT_GRANT.fullmatch(flat):
-            for privilege in match["privileges"].split(","):
-                objects.add((privilege.strip(), match["kind"], match["name"], match["role"]))
-        else:
-            raise AssertionError(f"a GRANT the parser does not understand: {flat}")
-    return objects, roles
+    objects, roles = grant_model.parse(statements)
+    return {(g.privilege, g.on, g.name, g.role) for g in objects}, {(g.granted, g.to, g.grantee) for g in roles}
 
 
 def _grants(config: BootstrapConfig):
@@ -422,11 +408,13 @@ def test_loader_and_transformer_stay_in_their_layers(base_settings):
     assert not any("STAGING" in g[2] or "MART" in g[2] for g in loader)
     assert ("USAGE", "INTEGRATION", "SHOPPING_S3", "SHOPPING_LOADER") in loader
     assert {"SELECT", "INSERT", "DELETE"} <= {g[0] for g in loader if g[1] == "FUTURE TABLES IN SCHEMA"}
-    assert {"CREATE TABLE", "CREATE STAGE", "CREATE FILE FORMAT"} <= {g[0] for g in loader if g[1] == "SCHEMA"}
-    # the transformer only reads RAW, and writes STAGING and MART
+    # bootstrap creates every long-lived object: the only CREATE at run time is MART's views
+    assert {g[0] for g in loader if g[1] == "SCHEMA"} == {"USAGE"}
+    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.STAGING"} == {"USAGE"}
+    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.MART"} == {"USAGE", "CREATE VIEW"}
+    assert not any(g[0].startswith("CREATE") for g in objects if g[2] != "SHOPPING.MART")
+    # the transformer only reads RAW, and writes STAGING's rows
     assert {g[0] for g in transformer if g[2] == "SHOPPING.RAW"} == {"USAGE", "SELECT"}
-    for schema in ("SHOPPING.STAGING", "SHOPPING.MART"):
-        assert {"CREATE TABLE", "CREATE VIEW"} <= {g[0] for g in transformer if g[2] == schema and g[1] == "SCHEMA"}
     assert not any(g[1] == "INTEGRATION" for g in transformer)
     # nobody gets ownership or blanket privileges; the pipeline role is exactly loader + transformer
     assert not any(g[0] in {"OWNERSHIP", "ALL", "ALL PRIVILEGES"} for g in objects)
@@ -598,3 +586,58 @@ def test_database_and_schemas_run_on_the_emulator(settings):
         finally:
             executor.close()
         assert {"RAW", "STAGING", "MART"} <= {r[0].upper() for r in rows}
+
+
+# --- (6) what production needs before its first run --------------------------------------
+
+
+def test_a_key_is_rotated_through_the_second_key_slot(base_settings, key_files):
+    env = {**_key_env(key_files), "SHOPPING_PIPELINE_PUBLIC_KEY_2_PATH": str(key_files["READER"])}
+    steps = plan.sql_steps(plan.build(_config(base_settings, env)))
+    second = [s for s in steps if "RSA_PUBLIC_KEY_2" in s.sql]
+    by_user = {s.sql.split()[2]: s for s in second}
+    # the user being rotated has both keys; every other user's second slot is cleared
+    assert by_user["SHOPPING_PIPELINE_SVC"].sql == "ALTER USER SHOPPING_PIPELINE_SVC SET RSA_PUBLIC_KEY_2 = %(public_key)s"
+    assert resolve(by_user["SHOPPING_PIPELINE_SVC"].params, {})["public_key"] == _body(key_files["READER"])
+    for kind in ("LOADER", "TRANSFORMER", "READER"):
+        assert by_user[f"SHOPPING_{kind}_SVC"].sql == f"ALTER USER SHOPPING_{kind}_SVC UNSET RSA_PUBLIC_KEY_2"
+    first = next(s for s in steps if s.sql.startswith("ALTER USER SHOPPING_PIPELINE_SVC SET\n    RSA_PUBLIC_KEY ="))
+    assert resolve(first.params, {})["public_key"] == _body(key_files["PIPELINE"])
+
+
+def test_the_administrator_logs_in_with_a_key_pair_or_single_sign_on(base_settings, key_files):
+    from shopping_assets.bootstrap.snowflake import connect_from_env
+
+    config = _config(base_settings)
+    base = {"SNOWFLAKE_ACCOUNT": "acme-x", "SNOWFLAKE_ADMIN_USER": "ALICE"}
+    with pytest.raises(BootstrapError, match="refuses password-only logins") as error:
+        connect_from_env(config, {**base, "SNOWFLAKE_ADMIN_PASSWORD": "hunter2-long"})
+    assert "hunter2" not in str(error.value)
+    attempts = []
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(snowflake.connector, "connect", lambda **args: attempts.append(args))
+    try:
+        connect_from_env(config, {**base, "SNOWFLAKE_ADMIN_AUTHENTICATOR": "externalbrowser"})
+        connect_from_env(config, {**base, "SNOWFLAKE_ADMIN_PRIVATE_KEY_PATH": str(key_files["PIPELINE_PRIVATE"])})
+    finally:
+        monkey.undo()
+    assert attempts[0]["authenticator"] == "externalbrowser" and "password" not in attempts[0]
+    assert attempts[1]["private_key_file"] == str(key_files["PIPELINE_PRIVATE"]) and "password" not in attempts[1]
+
+
+def test_bootstrap_creates_the_pipelines_objects_then_grants_on_them(base_settings):
+    sources = [s.source for s in plan.sql_steps(plan.build(_config(base_settings)))]
+    setup = [i for i, source in enumerate(sources) if source.startswith("setup/")]
+    assert [sources[i] for i in setup] == [name for name, _ in snowflake_plan.PIPELINE_OBJECTS for _ in
+                                           sql.statements(name)]  # fmt: skip
+    assert sources.index("bootstrap/03_storage_integration") < setup[0]  # the stage reads through it
+    assert setup[-1] < sources.index("bootstrap/06_grants_loader")  # ALL grants cover what exists
+
+
+def test_the_embedded_bootstrap_runs_the_same_setup_with_the_emulators_stand_ins(base_settings):
+    production = snowflake_plan.pipeline_object_steps(_config(base_settings))
+    embedded = snowflake_plan.pipeline_object_steps(_config(base_settings), emulator=True)
+    assert [s.source for s in embedded] == [s.source.replace("setup/03_stage", "emulator/03_stage") for s in production]
+    assert [s.sql for s in embedded if s.source != "emulator/03_stage"] == [
+        s.sql for s in production if s.source != "setup/03_stage"
+    ]

@@ -127,16 +127,25 @@ def test_months_before_the_first_partition_say_how_to_cover_them(settings, start
     assert "SHOPPING_FIRST_MONTH" in capsys.readouterr().err
 
 
-def test_a_service_that_is_down_is_named_with_its_url(settings, tmp_path, monkeypatch, capsys):
-    import socket
+def test_run_then_export_on_services_neither_left_running(starter_folder, tmp_path, monkeypatch, capsys):
+    """Each command brings up the embedded services it needs and stops what it started, so the
+    natural next command after `run` works with nothing running in between."""
+    from shopping_assets.embedded import services
+    from shopping_assets.settings import Settings
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("SHOPPING_SNOWFLAKE_PORT", str(port))
-    assert main(["export", "--out", str(tmp_path / "x.csv")]) == 2
-    err = capsys.readouterr().err
-    assert f"http://127.0.0.1:{port}" in err and "services start" in err
+    monkeypatch.setenv("SHOPPING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHOPPING_S3_PORT", str(services.free_port()))
+    monkeypatch.setenv("SHOPPING_SNOWFLAKE_PORT", str(services.free_port()))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    own = Settings.from_env()
+
+    assert main(["export", "--out", str(tmp_path / "v.csv")]) == 2  # the view is made by the first run
+    assert "MART.PURCHASE_COUNTS does not exist yet" in capsys.readouterr().err
+    assert main(["run", "--input-dir", str(starter_folder), "--export", str(tmp_path / "a.csv")]) == 0
+    assert set(services.status(own).values()) == {"stopped"}
+    assert main(["export", "--table", "quarantine", "--out", str(tmp_path / "q.csv")]) == 0
+    assert set(services.status(own).values()) == {"stopped"}
+    assert (tmp_path / "q.csv").read_text().splitlines()[0].startswith("source,partition_month,source_file")
 
 
 def _monthly(start: str):

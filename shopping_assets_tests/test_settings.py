@@ -20,29 +20,34 @@ PROD = {
 
 
 def test_prod_resources_point_at_aws_and_snowflake_with_secrets_as_env_vars(monkeypatch):
-    for name, value in {**PROD, "SNOWFLAKE_PASSWORD": "s3cret-value"}.items():
+    env = {**PROD, "SNOWFLAKE_PRIVATE_KEY_PATH": "/run/secrets/key.p8", "SNOWFLAKE_PRIVATE_KEY_PASSWORD": "s3cret-value"}
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     resources = build_resources(settings)
 
     assert resources["lake"].s3.endpoint_url is None
-    assert resources["lake"].bucket == "acme-shopping-inputs" and not resources["lake"].create_bucket
+    assert resources["lake"].bucket == "acme-shopping-inputs"
     warehouse = resources["warehouse"]
     assert not warehouse.emulator and warehouse.database == "ANALYTICS"
     assert warehouse.stage_url == "s3://acme-shopping-inputs/"
     snowflake = warehouse.snowflake
-    assert snowflake.password == EnvVar("SNOWFLAKE_PASSWORD")  # resolved at run time, never stored
+    # a service user logs in with its key pair, resolved at run time, never stored
+    assert snowflake.private_key_path == EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")
+    assert snowflake.private_key_password == EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
+    assert snowflake.password is None
     assert snowflake.account == EnvVar("SNOWFLAKE_ACCOUNT")
     assert "s3cret-value" not in repr(resources)
-    assert not snowflake.additional_snowflake_connection_args
+    assert set(snowflake.additional_snowflake_connection_args) == {"session_parameters"}
 
 
-def test_key_pair_auth_when_a_private_key_is_configured(monkeypatch):
+def test_a_key_without_a_passphrase_sends_none(monkeypatch):
     for name, value in {**PROD, "SNOWFLAKE_PRIVATE_KEY_PATH": "/run/secrets/key.p8"}.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY_PASSWORD", raising=False)
     snowflake = build_resources(Settings.from_env())["warehouse"].snowflake
     assert snowflake.private_key_path == EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")
-    assert snowflake.password is None
+    assert snowflake.private_key_password is None and snowflake.password is None
 
 
 def test_nothing_set_means_the_embedded_deployment(monkeypatch):
@@ -113,7 +118,7 @@ def test_env_example_lists_every_variable_the_code_reads():
         for source in sources
         for match in re.finditer(r"[\"']((?:SHOPPING|SNOWFLAKE|AWS|DAGSTER)_[A-Z0-9_]+)[\"']", source.read_text())
     }
-    assert {"SHOPPING_DEPLOYMENT", "SNOWFLAKE_PASSWORD", "SHOPPING_ALERT_SLACK_WEBHOOK_URL"} <= named
+    assert {"SHOPPING_DEPLOYMENT", "SNOWFLAKE_PRIVATE_KEY_PASSWORD", "SHOPPING_ALERT_SLACK_WEBHOOK_URL"} <= named
     listed = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", (root / ".env.example").read_text()))
     # a fault injector for the crash tests and the soak, documented in the README, not a setting
     assert named - listed == {"SHOPPING_FAULT_POINT"}

@@ -19,23 +19,10 @@ from dagster import (
     asset_check,
 )
 
-from shopping_assets.metadata import column_schema, markdown_table
+from shopping_assets import tables
+from shopping_assets.metadata import markdown_table
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import SERVICE_RETRY
-
-PURCHASE_COUNTS_COLUMNS = (
-    ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
-    ("LOYALTY_SCORE", "NUMBER", "the customer's loyalty score, 1-10"),
-    ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
-    ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
-    ("PURCHASE_COUNT", "NUMBER", "basket lines of this product bought by this customer (twice in a basket counts 2)"),
-)
-PERIOD_COLUMNS = (
-    *PURCHASE_COUNTS_COLUMNS[:4],
-    ("PERIOD_START", "DATE", "first day of the period (weeks start on Monday)"),
-    PURCHASE_COUNTS_COLUMNS[4],
-)
-
 
 @asset(
     retry_policy=SERVICE_RETRY,
@@ -46,7 +33,7 @@ PERIOD_COLUMNS = (
         "MART.PURCHASE_COUNTS: one row per (customer, product) the customer bought, with how many "
         "basket lines of it they bought over all loaded months. A view: always as current as the tables."
     ),
-    metadata={"dagster/column_schema": column_schema(PURCHASE_COUNTS_COLUMNS)},
+    metadata={"dagster/column_schema": tables.PURCHASE_COUNTS.column_schema()},
 )
 def purchase_counts(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.session() as session:
@@ -65,10 +52,9 @@ def purchase_counts(warehouse: Warehouse) -> MaterializeResult:
     ),
 )
 def total_matches_items(warehouse: Warehouse) -> AssetCheckResult:
-    view = warehouse.table("MART", "PURCHASE_COUNTS")
     with warehouse.session() as session:
         rows, customers, products, lines = session.rows("mart/purchase_counts_totals")[0]
-        preview = session.query(f"SELECT * FROM {view} ORDER BY PURCHASE_COUNT DESC, CUSTOMER_ID, PRODUCT_ID LIMIT 10")
+        preview = session.rows("mart/purchase_counts_preview")
         known = session.rows("mart/known_basket_lines")[0][0]
     return AssetCheckResult(
         passed=int(lines or 0) == int(known),
@@ -78,13 +64,18 @@ def total_matches_items(warehouse: Warehouse) -> AssetCheckResult:
             "products": int(products),
             "basket lines counted": int(lines or 0),
             "known basket lines": int(known),
-            "preview": markdown_table([c[0] for c in PURCHASE_COUNTS_COLUMNS], preview),
+            "preview": markdown_table([c.name for c in tables.PURCHASE_COUNTS.columns], preview),
         },
     )
 
 
 # The day of the period each purchase falls on, whatever the reader's WEEK_START
 DAY_OF = {"WEEK": "DAYOFWEEKISO", "MONTH": "DAYOFMONTH"}
+
+
+def period_identifiers(period: str) -> dict[str, str]:
+    """The names sql/mart/purchase_counts_by_period.sql and period_reconciliation.sql take."""
+    return {"period": period, "day_of_period": DAY_OF[period]}
 
 
 def period_view(period: str) -> tuple[AssetsDefinition, AssetChecksDefinition]:
@@ -102,11 +93,11 @@ def period_view(period: str) -> tuple[AssetsDefinition, AssetChecksDefinition]:
             f"(PERIOD_START, the {period.lower()}'s first day{', a Monday' if period == 'WEEK' else ''}), "
             "dated by date_of_purchase. Its totals equal the all-time view's."
         ),
-        metadata={"dagster/column_schema": column_schema(PERIOD_COLUMNS)},
+        metadata={"dagster/column_schema": tables.purchase_counts_by(period).column_schema()},
     )  # fmt: skip
     def view(warehouse: Warehouse) -> MaterializeResult:
         with warehouse.session() as session:
-            session.run("mart/purchase_counts_by_period", {"period": period, "day_of_period": DAY_OF[period]})
+            session.run("mart/purchase_counts_by_period", period_identifiers(period))
         return MaterializeResult(metadata={"view": warehouse.table("MART", table)})
 
     @asset_check(

@@ -51,6 +51,11 @@ class ReferenceTable:
         """STAGING view that gives each raw row its REASON (NULL when valid)."""
         return f"{self.name[:-1].upper()}_CHECKS"
 
+    @property
+    def identifiers(self) -> dict[str, str]:
+        """The names its SQL files take: {table}, {columns}, {checks}, {id_column}."""
+        return {"table": self.table, "columns": ", ".join(self.columns), "checks": self.checks, "id_column": self.columns[0]}
+
 
 CUSTOMERS = ReferenceTable("customers", ("customer_id", "loyalty_score"), "customers and their loyalty score (1-10)")
 PRODUCTS = ReferenceTable(
@@ -115,32 +120,19 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
             ),
         ],
     )
-    def raw_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        names = {"table": ref.table, "columns": ", ".join(ref.columns), "checks": ref.checks, "id_column": ref.columns[0]}
+    def raw_table(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
+        names = ref.identifiers
         with warehouse.session() as session:
             session.run("raw/reference_stage", names)
             session.run("raw/reference_copy", names, files=[ref.key])
             with session.transaction():
-                loaded = session.run("raw/reference_replace", names, source_file=ref.key).rowcount
+                loaded = session.run("raw/reference_replace", names, source_file=lake.prefix + ref.key).rowcount
                 quarantined = session.run("staging/quarantine_reference_replace", names, source=ref.name).rowcount
             reasons = quality.reasons(session, ref.name)
-            id_column = ref.columns[0].upper()
-            repeated_valid, = session.query(
-                f"SELECT COUNT(*) FROM (SELECT {id_column} FROM {warehouse.table('STAGING', ref.table)} "
-                f"GROUP BY {id_column} HAVING COUNT(*) > 1)"
-            )[0]
-            repeated_in_file = [
-                str(row[0])
-                for row in session.query(
-                    f"SELECT TRIM({id_column}) FROM {warehouse.table('RAW', ref.table)} "
-                    f"GROUP BY TRIM({id_column}) HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10"
-                )
-            ]
+            ((repeated_valid,),) = session.rows("staging/reference_repeated_valid_ids", names)
+            repeated_in_file = [str(row[0]) for row in session.rows("raw/reference_repeated_ids", names)]
             left_out = session.rows("staging/reference_ids_left_out", names)
-            preview = session.query(
-                f"SELECT {', '.join(ref.columns)} FROM {warehouse.table('RAW', ref.table)} "
-                f"ORDER BY {ref.columns[0]} LIMIT 10"
-            )
+            preview = session.rows("raw/reference_preview", names)
         context.log.info(f"RAW.{ref.table}: {loaded} rows from {ref.key}, {quarantined} quarantined")
         return MaterializeResult(
             metadata={
@@ -170,4 +162,5 @@ def reference_assets(ref: ReferenceTable) -> list[AssetsDefinition]:
     return [input_file, s3_object, raw_table]
 
 
-ASSETS = [*reference_assets(CUSTOMERS), *reference_assets(PRODUCTS)]
+TABLES = (CUSTOMERS, PRODUCTS)
+ASSETS = [asset for ref in TABLES for asset in reference_assets(ref)]

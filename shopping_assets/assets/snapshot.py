@@ -20,7 +20,6 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
     AssetCheckResult,
@@ -35,9 +34,9 @@ from dagster import (
     define_asset_job,
 )
 
-from shopping_assets.assets.mart import PERIOD_COLUMNS, by_month
+from shopping_assets import tables
+from shopping_assets.assets.mart import by_month
 from shopping_assets.export import sql_batches, write
-from shopping_assets.metadata import column_schema
 from shopping_assets.partitions import MONTHLY
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
@@ -50,16 +49,7 @@ PARQUET_FOLDER = "exports/purchase_counts_by_month/"
 CSV_FOLDER = "exports/purchase_counts_by_month_csv/"
 MANIFEST = "_manifest.json"
 # Every month's files share one schema, an empty month's too, so the folder reads as one dataset.
-SCHEMA = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("loyalty_score", pa.int64()),
-        ("product_id", pa.string()),
-        ("product_category", pa.string()),
-        ("period_start", pa.date32()),
-        ("purchase_count", pa.int64()),
-    ]
-)
+SCHEMA = tables.PURCHASE_COUNTS_BY_MONTH.arrow_schema()
 
 
 def as_of(context: AssetExecutionContext) -> str:
@@ -81,7 +71,7 @@ def as_of(context: AssetExecutionContext) -> str:
         "exports/purchase_counts_by_month/month=YYYY-MM/, CSV under exports/purchase_counts_by_month_csv/. "
         "Sum the months for all-time counts."
     ),
-    metadata={"dagster/column_schema": column_schema(PERIOD_COLUMNS)},
+    metadata={"dagster/column_schema": tables.PURCHASE_COUNTS_BY_MONTH.column_schema()},
     check_specs=[
         AssetCheckSpec(
             "matches_basket_lines",
@@ -102,14 +92,13 @@ def purchase_counts_snapshot(context: AssetExecutionContext, warehouse: Warehous
     csv = output / CSV_FOLDER.removeprefix("exports/") / where / "purchase_counts.csv"
     counted = 0
 
-    def typed_and_counted(batches):
+    def counted_batches(batches):
         nonlocal counted
         for batch in batches:
-            batch = batch.select(SCHEMA.names).cast(SCHEMA)  # a cast that would lose digits raises
             counted += pc.sum(batch["purchase_count"]).as_py() or 0
             yield batch
 
-    rows = write(typed_and_counted(sql_batches(warehouse, "mart/month_export", month=month)), [parquet, csv])
+    rows = write(counted_batches(sql_batches(warehouse, "mart/month_export", SCHEMA, month=month)), [parquet, csv])
     with warehouse.session() as session:
         known = int(session.rows("mart/month_known_basket_lines", month=month)[0][0])
     parquet_key, csv_key = PARQUET_FOLDER + where + parquet.name, CSV_FOLDER + where + csv.name

@@ -29,6 +29,7 @@ from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import SERVICE_RETRY
 
 QUARANTINE_FOLDER = "quarantine/transactions/"
+LINES = {"lines": "TRANSACTION_LINES"}  # the table the line SQL reads and writes (doctor passes its scratch copy)
 
 
 @asset(
@@ -119,7 +120,7 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
         if files:
             session.run("raw/transaction_lines_copy", files=files)
         with session.transaction():
-            lines = session.run("raw/transaction_lines_replace", month=context.partition_key).rowcount
+            lines = session.run("raw/transaction_lines_replace", LINES, month=context.partition_key).rowcount
     expected, counted_in = _lines_in_files(context, lake, objects)
     context.log.info(f"{context.partition_key}: {lines} lines from {len(files)} files")
     return MaterializeResult(
@@ -167,7 +168,7 @@ def transaction_items(context: AssetExecutionContext, warehouse: Warehouse, lake
     with warehouse.session() as session:
         # read first: a reload between this and the classification only costs a retry
         classified = session.rows("staging/raw_lines_version", month=month)
-        session.run("staging/transaction_line_checks", month=month)
+        session.run("staging/transaction_line_checks", LINES, month=month)
         with session.transaction():
             if session.rows("staging/raw_lines_version", month=month) != classified:
                 raise RawLinesReloaded(f"RAW.TRANSACTION_LINES for {month[:7]} was reloaded by another run while "

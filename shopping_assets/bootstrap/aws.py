@@ -72,7 +72,7 @@ def iam_steps(config: BootstrapConfig) -> list[AwsStep]:
         AwsStep("iam", "put_role_policy",
                 {"RoleName": name, "PolicyName": config.iam_policy_name,
                  "PolicyDocument": JsonText(policies.snowflake_access_policy(config.bucket, config.prefix, config.kms_key_arn))},
-                "read reference/ and transactions/, write exports/, nothing else"),
+                "read reference/ and transactions/, list the stage, locate the bucket; nothing else"),
     ]  # fmt: skip
 
 

@@ -1,9 +1,11 @@
-"""`shopping-pipeline bootstrap [--dry-run]`: create the production bucket, IAM role and Snowflake objects.
+"""`shopping-pipeline bootstrap [--dry-run | --audit]`: create the production bucket, IAM role and Snowflake objects.
 
 Plan, then apply. `--dry-run` prints every AWS call (with its JSON parameters) and
 every Snowflake statement, and calls nothing: it needs no credentials and no network.
-Without it, the same plan runs in order; every step is idempotent, so a failed run
-is finished by running it again.
+`--audit` checks, as offline, that the roles the plan grants may run every statement
+the pipeline and its readers run afterwards (exit 0 only when they may). Without
+either, the plan runs in order; every step is idempotent, so a failed run is
+finished by running it again.
 """
 
 from __future__ import annotations
@@ -21,10 +23,16 @@ from shopping_assets.bootstrap.steps import BootstrapError, redact
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--dry-run",
         action="store_true",
         help="print every AWS call and Snowflake statement without making any (no credentials needed)",
+    )
+    mode.add_argument(
+        "--audit",
+        action="store_true",
+        help="check offline that the granted roles may run every run-time statement; exit 1 if not",
     )
 
 
@@ -34,6 +42,13 @@ def _print(text: str) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     config = BootstrapConfig.from_env()
+    if args.audit:
+        from shopping_assets.bootstrap import audit
+
+        lines = list(audit.report(config))
+        for line in lines:
+            _print(line)
+        return 0 if len(lines) == 1 else 1
     steps = plan.build(config)
     context = plan.initial_context(config)
     _print(
@@ -69,7 +84,7 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (`python -m shopping_assets.bootstrap.cli`), until it is mounted."""
+    """`python -m shopping_assets.bootstrap.cli`: bootstrap without the rest of the command line."""
     from shopping_assets.errors import UserFacingError
 
     parser = argparse.ArgumentParser(prog="shopping-pipeline bootstrap")

@@ -33,6 +33,9 @@ class ServiceAccount:
     user: str
     public_key_variable: str
     public_key_path: str | None
+    # the second key slot, set while a key rotation is under way
+    second_key_variable: str = ""
+    second_key_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class BootstrapConfig:
                     user=identifier(get(user_var, f"SHOPPING_{upper}_SVC"), user_var),
                     public_key_variable=key_var,
                     public_key_path=get(key_var) or None,
+                    second_key_variable=f"SHOPPING_{upper}_PUBLIC_KEY_2_PATH",
+                    second_key_path=get(f"SHOPPING_{upper}_PUBLIC_KEY_2_PATH") or None,
                 )
             )
         names = [a.role for a in accounts] + [a.user for a in accounts]

@@ -11,9 +11,9 @@ from typing import Any
 VERSION = "2012-10-17"
 ARCHIVE_STORAGE_CLASS = "GLACIER_IR"  # Glacier Instant Retrieval: archive prices, millisecond reads
 
-# What Snowflake reads (the stage's folders) and where it may write (unloads).
+# What Snowflake reads through the stage: the stage's URL is the prefix's root, so COPY
+# lists from there; it reads only these folders. Snowflake writes nothing to the bucket.
 READ_FOLDERS = ("reference/", "transactions/")
-WRITE_FOLDER = "exports/"
 
 
 def bucket_arn(bucket: str) -> str:
@@ -58,8 +58,18 @@ def snowflake_trust_policy(iam_user_arn: str, external_id: str) -> dict[str, Any
 
 
 def snowflake_access_policy(bucket: str, prefix: str, kms_key_arn: str | None = None) -> dict[str, Any]:
-    """The role's inline policy: read the stage's folders, list only them, write only exports/."""
+    """The role's inline policy, after Snowflake's S3 integration guide (read-only).
+
+    The guide's four actions: GetObject and GetObjectVersion on the folders the
+    pipeline loads; ListBucket under the stage's URL (the prefix's root, where COPY
+    and LIST look); GetBucketLocation on the bucket. The guide puts GetBucketLocation
+    in the ListBucket statement, under its s3:prefix condition; that request carries
+    no s3:prefix, so IAM would deny it there: it has a statement of its own.
+    """
     objects = f"{bucket_arn(bucket)}/{prefix}"
+    listing: dict[str, Any] = {"Sid": "ListStage", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn(bucket)}
+    if prefix:  # a stage at the bucket's root lists the whole bucket
+        listing["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadInputs",
@@ -67,30 +77,12 @@ def snowflake_access_policy(bucket: str, prefix: str, kms_key_arn: str | None = 
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": [f"{objects}{folder}*" for folder in READ_FOLDERS],
         },
-        {
-            "Sid": "ListInputs",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn(bucket),
-            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}{folder}*" for folder in READ_FOLDERS]}},
-        },
-        {
-            "Sid": "WriteExports",
-            "Effect": "Allow",
-            "Action": "s3:PutObject",
-            "Resource": f"{objects}{WRITE_FOLDER}*",
-        },
+        listing,
+        {"Sid": "LocateBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arn(bucket)},
     ]
     if kms_key_arn:
-        # SSE-KMS objects cannot be read (or written) without the key.
-        statements.append(
-            {
-                "Sid": "UseBucketKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": kms_key_arn,
-            }
-        )
+        # SSE-KMS objects cannot be read without the key.
+        statements.append({"Sid": "UseBucketKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn})
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shopping_assets import sql
+from shopping_assets import emulator_gaps, sql
 from shopping_assets.bootstrap.aws import role_arn
 from shopping_assets.bootstrap.config import BootstrapConfig, ServiceAccount
 from shopping_assets.bootstrap.steps import BootstrapError, PublicKey, SqlStep, resolve
@@ -19,8 +19,19 @@ from shopping_assets.bootstrap.steps import BootstrapError, PublicKey, SqlStep, 
 HANDSHAKE = {"storage_aws_iam_user_arn": "STORAGE_AWS_IAM_USER_ARN", "storage_aws_external_id": "STORAGE_AWS_EXTERNAL_ID"}
 
 
+# The pipeline's own objects, created by bootstrap and never at run time (the pipeline's
+# role has no CREATE privilege for them), in dependency order.
+PIPELINE_OBJECTS = (
+    ("setup/02_file_formats", "the file formats the loads read with, every option explicit"),
+    ("setup/03_stage", "the stage over the bucket's prefix, through the storage integration"),
+    ("setup/04_tables", "RAW and STAGING tables"),
+    ("setup/05_staging_views", "the typed reference views and their checks"),
+    ("setup/06_load_lock", "the load lock"),
+)
+
+
 def _steps(name: str, identifiers: dict[str, str], purpose: str, **params: Any) -> list[SqlStep]:
-    source = f"bootstrap/{name}"
+    source = name if "/" in name else f"bootstrap/{name}"
     return [
         SqlStep(statement, {k: v for k, v in params.items() if f"%({k})s" in statement}, purpose, source)
         for statement in sql.render(source, identifiers)
@@ -45,11 +56,25 @@ def object_steps(config: BootstrapConfig) -> list[SqlStep]:
     return [
         *_steps("00_use_role", {"admin_role": config.admin_role}, "objects are created as this role"),
         *_steps("01_warehouse", names, "an XSMALL warehouse that suspends after 60 s"),
-        *_steps("02_database", names, "the database and its RAW, STAGING and MART schemas"),
+        *database_steps(config),
         *_steps("03_storage_integration", names, "the storage integration (created, or altered in place)",
                 role_arn=role_arn(config), allowed_location=config.allowed_location),
+        *pipeline_object_steps(config),
         *describe,
     ]  # fmt: skip
+
+
+def database_steps(config: BootstrapConfig) -> list[SqlStep]:
+    return _steps("02_database", identifiers(config), "the database and its RAW, STAGING and MART schemas")
+
+
+def pipeline_object_steps(config: BootstrapConfig, emulator: bool = False) -> list[SqlStep]:
+    """sql/setup/, as the administrator's role (which then owns them); on the emulator, with its stand-ins."""
+    names = identifiers(config)
+    steps = []
+    for name, purpose in PIPELINE_OBJECTS:
+        steps += _steps(emulator_gaps.statement_for(name, emulator), names, purpose, stage_url=config.allowed_location)
+    return steps
 
 
 def access_steps(config: BootstrapConfig) -> list[SqlStep]:
@@ -68,12 +93,13 @@ def access_steps(config: BootstrapConfig) -> list[SqlStep]:
 
 
 def service_user_steps(config: BootstrapConfig, account: ServiceAccount) -> list[SqlStep]:
-    return _steps(
-        "09_service_user",
-        {"user": account.user, "role": account.role, "warehouse": config.warehouse},
-        f"service user for {account.role} (key-pair only)",
-        public_key=PublicKey(account.public_key_variable, account.public_key_path),
-    )
+    names = {"user": account.user, "role": account.role, "warehouse": config.warehouse}
+    purpose = f"service user for {account.role} (key-pair only)"
+    steps = _steps("09_service_user", names, purpose, public_key=PublicKey(account.public_key_variable, account.public_key_path))
+    if account.second_key_path:
+        key = PublicKey(account.second_key_variable, account.second_key_path)
+        return steps + _steps("10_service_user_second_key", names, "its second key: a rotation under way", public_key=key)
+    return steps + _steps("11_service_user_no_second_key", names, "no rotation under way: the second key slot is empty")
 
 
 def connect_from_env(config: BootstrapConfig, environ: Mapping[str, str] | None = None):
@@ -92,18 +118,18 @@ def connect_from_env(config: BootstrapConfig, environ: Mapping[str, str] | None 
         "role": config.admin_role,
         "session_parameters": {"QUERY_TAG": "shopping-pipeline bootstrap"},
     }
+    # Key pair or single sign-on: Snowflake refuses password-only logins under its MFA enforcement.
     if get("SNOWFLAKE_ADMIN_PRIVATE_KEY_PATH"):
         args["private_key_file"] = get("SNOWFLAKE_ADMIN_PRIVATE_KEY_PATH")
         if get("SNOWFLAKE_ADMIN_PRIVATE_KEY_PASSWORD"):
             args["private_key_file_pwd"] = get("SNOWFLAKE_ADMIN_PRIVATE_KEY_PASSWORD")
     elif get("SNOWFLAKE_ADMIN_AUTHENTICATOR"):
         args["authenticator"] = get("SNOWFLAKE_ADMIN_AUTHENTICATOR")  # e.g. externalbrowser (SSO)
-    elif get("SNOWFLAKE_ADMIN_PASSWORD"):
-        args["password"] = get("SNOWFLAKE_ADMIN_PASSWORD")
     else:
         raise BootstrapError(
-            "no Snowflake administrator credentials: set SNOWFLAKE_ADMIN_PRIVATE_KEY_PATH "
-            "(+ SNOWFLAKE_ADMIN_PRIVATE_KEY_PASSWORD), SNOWFLAKE_ADMIN_AUTHENTICATOR or SNOWFLAKE_ADMIN_PASSWORD"
+            "no Snowflake administrator login: set SNOWFLAKE_ADMIN_PRIVATE_KEY_PATH (+ SNOWFLAKE_ADMIN_PRIVATE_KEY_PASSWORD) "
+            "for a key pair, or SNOWFLAKE_ADMIN_AUTHENTICATOR=externalbrowser for single sign-on (Snowflake refuses "
+            "password-only logins under its MFA enforcement)"
         )
     import snowflake.connector
 

@@ -179,15 +179,3 @@ def status(settings: Settings) -> dict[str, str]:
         )
         for service in services(settings)
     }  # fmt: skip
-
-
-def require(settings: Settings) -> None:
-    """Fail with a clear message when a local run finds the services down."""
-    if not settings.local:
-        return
-    for service in services(settings):
-        if not service.listening():
-            raise ServiceError(
-                f"embedded {service.name} server is not reachable at {service.url}; "
-                "start it with `shopping-pipeline services start` (or `make dev`)"
-            )

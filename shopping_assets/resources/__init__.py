@@ -41,12 +41,13 @@ def build_resources(settings: Settings, input_data: InputData | None = None) -> 
     snowflake = snowflake_resource(settings)
     return {
         "input_data": input_data or input_data_from_env(settings),
-        "lake": Lake(s3=s3, bucket=settings.bucket, prefix=settings.prefix, create_bucket=settings.local),
+        "lake": Lake(s3=s3, bucket=settings.bucket, prefix=settings.prefix),
         "warehouse": Warehouse(
             snowflake=snowflake,
             database=settings.database,
             stage_url=settings.stage_url,
             storage_integration=settings.storage_integration,
             emulator=settings.local,
+            lock_timeout=settings.lock_timeout,
         ),
     }

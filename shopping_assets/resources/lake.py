@@ -54,20 +54,13 @@ class Lake(ConfigurableResource):
     s3: ResourceDependency[S3Resource]
     bucket: str
     prefix: str = ""
-    # The embedded server starts empty; in production bootstrap owns the bucket.
-    create_bucket: bool = False
 
     def client(self):
         """One boto3 client per process and target: building one costs ~0.4 s."""
         s3 = self.s3
-        key = (s3.endpoint_url, s3.region_name, s3.profile_name, s3.aws_access_key_id, self.bucket, self.create_bucket)
+        key = (s3.endpoint_url, s3.region_name, s3.profile_name, s3.aws_access_key_id, self.bucket)
         if key not in _CLIENTS:
-            client = _NamingClient(s3.get_client(), f"{s3.endpoint_url or 'AWS'} (bucket {self.bucket})")
-            if self.create_bucket:
-                existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-                if self.bucket not in existing:
-                    client.create_bucket(Bucket=self.bucket)
-            _CLIENTS[key] = client
+            _CLIENTS[key] = _NamingClient(s3.get_client(), f"{s3.endpoint_url or 'AWS'} (bucket {self.bucket})")
         return _CLIENTS[key]
 
     def uri(self, key: str) -> str:

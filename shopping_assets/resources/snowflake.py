@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,28 +30,38 @@ class ClosingSnowflakeResource(SnowflakeResource):
             conn.close()
 
 
+def session_parameters(settings: Settings) -> dict[str, object]:
+    """What every pipeline session sets: a bounded lock wait instead of Snowflake's 12 hours,
+    and a query tag that finds the pipeline's statements in QUERY_HISTORY."""
+    return {"LOCK_TIMEOUT": settings.lock_timeout, "QUERY_TAG": "shopping-pipeline"}
+
+
+def emulator_connection_args(settings: Settings) -> dict[str, object]:
+    """Where the embedded emulator listens; it accepts any credentials, so these are not secrets."""
+    return {
+        "account": "embedded",
+        "user": "shopping",
+        "password": "embedded",
+        "host": "127.0.0.1",
+        "port": settings.snowflake_port,
+        "protocol": "http",
+        "session_parameters": {**session_parameters(settings), "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+    }
+
+
 def snowflake_resource(settings: Settings) -> ClosingSnowflakeResource:
     if settings.local:
-        # The emulator accepts any credentials; these are not secrets.
+        args = emulator_connection_args(settings)
+        login = {name: args.pop(name) for name in ("account", "user", "password")}
         return ClosingSnowflakeResource(
-            account="embedded",
-            user="shopping",
-            password="embedded",
-            database=settings.database,
-            schema="RAW",
-            additional_snowflake_connection_args={
-                "host": "127.0.0.1",
-                "port": settings.snowflake_port,
-                "protocol": "http",
-                "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-            },
+            **login, database=settings.database, schema="RAW", additional_snowflake_connection_args=args
         )
-    if settings.snowflake_key_pair:
-        auth = {"private_key_path": EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")}
-        if os.environ.get("SNOWFLAKE_PRIVATE_KEY_PASSWORD"):
-            auth["private_key_password"] = EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
-    else:
-        auth = {"password": EnvVar("SNOWFLAKE_PASSWORD")}
+    # A service user (TYPE = SERVICE) logs in with its key pair only: Snowflake refuses
+    # password-only logins under its MFA enforcement. EnvVar keeps the values out of the
+    # run's config and logs.
+    auth = {"private_key_path": EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")}
+    if settings.snowflake_key_passphrase:
+        auth["private_key_password"] = EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
     return ClosingSnowflakeResource(
         account=EnvVar("SNOWFLAKE_ACCOUNT"),
         user=EnvVar("SNOWFLAKE_USER"),
@@ -60,5 +69,6 @@ def snowflake_resource(settings: Settings) -> ClosingSnowflakeResource:
         schema="RAW",
         warehouse=settings.warehouse,
         role=settings.role,
+        additional_snowflake_connection_args={"session_parameters": session_parameters(settings)},
         **auth,
     )

@@ -1,26 +1,26 @@
-"""Runs the project's SQL files on Snowflake (or the emulator), one session at a time."""
+"""Runs the project's SQL files on Snowflake (or the emulator), one session at a time.
 
+The run-time path creates nothing but session-temporary tables and the MART views:
+the schemas, file formats, stage, tables and STAGING views are bootstrap's
+(`shopping-pipeline bootstrap` in production, the embedded services' own bootstrap
+locally), run by the role that owns them. `shopping-pipeline bootstrap --audit`
+checks every statement here against the privileges bootstrap grants.
+"""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import snowflake.connector
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_snowflake import SnowflakeResource
 
 from shopping_assets import emulator_gaps, faults, sql
+from shopping_assets.errors import ServiceCallError
 
-SETUP = (
-    "setup/01_schemas",
-    "setup/02_file_formats",
-    "setup/03_stage",
-    "setup/04_tables",
-    "setup/05_staging_views",
-    "setup/06_load_lock",
-)
 
-# One setup per process and target is enough: every statement in it is idempotent.
-_set_up: set[tuple[str, str]] = set()
+class LoadLockBusy(ServiceCallError):
+    """Another transaction held the load lock for longer than the session's LOCK_TIMEOUT."""
 
 
 class Session:
@@ -34,9 +34,8 @@ class Session:
         file = emulator_gaps.statement_for(name, emulator)
         if emulator:
             params = emulator_gaps.params_for(name, params, self.warehouse.stage_url)
-        names = {"database": self.warehouse.database, "storage_integration": self.warehouse.storage_integration}
         cursor = self.connection.cursor()
-        for number, statement in enumerate(sql.render(file, {**names, **(identifiers or {})}), start=1):
+        for number, statement in enumerate(sql.render(file, {**self.warehouse.names, **(identifiers or {})}), start=1):
             cursor.execute(statement, params if "%(" in statement else None)
             faults.checkpoint(f"{name}:{number}")
         return cursor
@@ -44,49 +43,50 @@ class Session:
     def rows(self, name: str, identifiers: dict[str, str] | None = None, **params: Any) -> list[tuple]:
         return self.run(name, identifiers, **params).fetchall()
 
-    def query(self, text: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
-        """An ad-hoc read (counts, previews); anything that changes data belongs in sql/."""
-        cursor = self.connection.cursor()
-        cursor.execute(text, params)
-        return cursor.fetchall()
-
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One replacing transaction, serialised with every other run's by the load lock."""
         cursor = self.connection.cursor()
         cursor.execute("BEGIN")
         try:
-            self.run("raw/take_load_lock")
+            self._take_load_lock()
             yield
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
 
-    def setup(self) -> None:
-        key = (self.warehouse.database, self.warehouse.stage_url)
-        if key in _set_up:
-            return
-        for name in SETUP:
-            self.run(name, stage_url=self.warehouse.stage_url)
-        _set_up.add(key)
+    def _take_load_lock(self) -> None:
+        try:
+            self.run("raw/take_load_lock")
+        except snowflake.connector.errors.Error as error:
+            raise LoadLockBusy(
+                f"{self.warehouse.table('RAW', 'LOAD_LOCK')} was not free within {self.warehouse.lock_timeout} s "
+                "(SHOPPING_LOCK_TIMEOUT): another run is loading, or a dead session still holds it (Snowflake "
+                f"aborts such a transaction after about 5 idle minutes); this step's retries try again. {error.msg}"
+            ) from error
 
 
 class Warehouse(ConfigurableResource):
-    """The Snowflake side of the pipeline: schemas, stage, and the SQL in `sql/`."""
+    """The Snowflake side of the pipeline: the SQL in `sql/`, run in sessions of the pipeline's role."""
 
     snowflake: ResourceDependency[SnowflakeResource]
     database: str
     stage_url: str
     storage_integration: str = "SHOPPING_S3"
     emulator: bool = False
+    # seconds a statement waits for a lock before it fails (Snowflake's LOCK_TIMEOUT, set per session)
+    lock_timeout: int = 120
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The identifiers every statement may use."""
+        return {"database": self.database, "storage_integration": self.storage_integration}
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.snowflake.get_connection() as connection:
-            session = Session(connection, self)
-            session.setup()
-            yield session
+            yield Session(connection, self)
 
     def table(self, schema: str, name: str) -> str:
         return f"{self.database}.{schema}.{name}"

@@ -4,7 +4,7 @@
 -- plus one. A week starts on Monday for every reader: DATE_TRUNC(WEEK) and
 -- DAYOFWEEK would follow the WEEK_START parameter of whoever queries the view.
 -- "How many times did C1 buy P3 between two dates" is a SUM over PERIOD_START.
-CREATE OR REPLACE VIEW {database}.MART.PURCHASE_COUNTS_BY_{period} AS
+CREATE OR REPLACE VIEW {database}.MART.PURCHASE_COUNTS_BY_{period} COPY GRANTS AS
 SELECT
     c.CUSTOMER_ID,
     c.LOYALTY_SCORE,
