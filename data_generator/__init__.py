@@ -26,6 +26,15 @@ from .reference import write_reference
 from .writer import day_file, generate, write_month
 
 __all__ = [
-    "CATEGORIES", "CATEGORY_WEIGHTS", "FAULT_KINDS", "GeneratorConfig", "PRODUCTS", "day_file",
-    "generate", "load_fault_manifest", "months_between", "write_month", "write_reference",
+    "CATEGORIES",
+    "CATEGORY_WEIGHTS",
+    "FAULT_KINDS",
+    "PRODUCTS",
+    "GeneratorConfig",
+    "day_file",
+    "generate",
+    "load_fault_manifest",
+    "months_between",
+    "write_month",
+    "write_reference",
 ]

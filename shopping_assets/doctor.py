@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from shopping_assets import emulator_gaps, line_catalogue, tables
+from shopping_assets import line_catalogue, tables
 from shopping_assets.bootstrap import policies
+from shopping_assets.embedded import emulator_gaps
 from shopping_assets.settings import Settings
 
 PROBE_FOLDER = "transactions/_doctor/"
@@ -37,7 +38,9 @@ class Probe:
 
     def line(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
-        return f"{verdict}  {self.name}: {self.detail}" + (f" -> {self.advice}" if self.advice and not self.passed else "")
+        return f"{verdict}  {self.name}: {self.detail}" + (
+            f" -> {self.advice}" if self.advice and not self.passed else ""
+        )
 
 
 class Doctor:
@@ -68,7 +71,9 @@ class Doctor:
         status = client.get_bucket_versioning(Bucket=bucket).get("Status", "never enabled")
         yield Probe("s3 versioning", status == "Enabled", f"versioning {status}", advice)
         if self.settings.local:
-            yield Probe("s3 TLS-only policy", True, "not applicable: the embedded server speaks plain HTTP on 127.0.0.1")
+            yield Probe(
+                "s3 TLS-only policy", True, "not applicable: the embedded server speaks plain HTTP on 127.0.0.1"
+            )
             return
         import json
 
@@ -77,7 +82,9 @@ class Doctor:
         present = any(
             s.get("Effect") == "Deny" and s.get("Condition") == wanted["Condition"] for s in document["Statement"]
         )
-        yield Probe("s3 TLS-only policy", present, "a Deny of aws:SecureTransport=false" if present else "missing", advice)
+        yield Probe(
+            "s3 TLS-only policy", present, "a Deny of aws:SecureTransport=false" if present else "missing", advice
+        )
 
     # --- Snowflake ----------------------------------------------------------------
 
@@ -87,7 +94,10 @@ class Doctor:
         wanted = self.settings.role
         ok = not wanted or str(role).upper() == wanted
         return Probe(
-            "snowflake login", ok, f"user {user}, role {role}", f"the session runs as {role}, SNOWFLAKE_ROLE is {wanted}"
+            "snowflake login",
+            ok,
+            f"user {user}, role {role}",
+            f"the session runs as {role}, SNOWFLAKE_ROLE is {wanted}",
         )
 
     def grants(self) -> Probe:
@@ -135,14 +145,20 @@ class Doctor:
                 if key.startswith("MART.") and owner != str(user_role).upper():
                     problems.append(f"{key} is owned by {owner}, so {user_role} cannot replace it")
         detail = "; ".join(problems[:4]) or f"{len(found)} tables and {len(owners)} views as sql/setup creates them"
-        return Probe("snowflake objects", not problems, detail, "run `shopping-pipeline bootstrap` (it brings them up to date)")
+        return Probe(
+            "snowflake objects", not problems, detail, "run `shopping-pipeline bootstrap` (it brings them up to date)"
+        )
 
     def stage(self) -> Probe:
         if self.settings.local:
             return Probe("stage", True, "not applicable: the emulator's stage has no storage integration to trust")
         with self.warehouse.session() as session:
             listed = session.rows("doctor/stage_listing")
-        return Probe("stage", True, f"LIST @RAW.INPUT_STAGE/reference/ answers: the integration's trust works ({len(listed)} objects)")
+        return Probe(
+            "stage",
+            True,
+            f"LIST @RAW.INPUT_STAGE/reference/ answers: the integration's trust works ({len(listed)} objects)",
+        )
 
     def load(self) -> Iterator[Probe]:
         """The probe file through the pipeline's own COPY, line handling and classification."""
@@ -172,13 +188,22 @@ class Doctor:
         want = [(n, text) for n, (text, _) in enumerate(expected, start=1)]
         files = {source for source, _, _ in loaded}
         if got == want:
-            yield Probe("load lines", True, f"{len(got)} lines with CRLF ends, a BOM and a blank line, numbered 1..{len(got)}")
+            yield Probe(
+                "load lines", True, f"{len(got)} lines with CRLF ends, a BOM and a blank line, numbered 1..{len(got)}"
+            )
         else:
             advice = "compare RAW.LINE_FORMAT with sql/setup/02_file_formats.sql (rerun bootstrap)"
             yield Probe("load lines", False, f"first difference: {_first_difference(got, want)}", advice)
         key_ok = files == {self.lake.prefix + key}
-        yield Probe("load file names", key_ok, f"METADATA$FILENAME gives {sorted(files)}", f"the pipeline expects the key {self.lake.prefix + key}")
-        wrong = {n: (reasons.get(n), reason) for n, (_, reason) in enumerate(expected, start=1) if reasons.get(n) != reason}
+        yield Probe(
+            "load file names",
+            key_ok,
+            f"METADATA$FILENAME gives {sorted(files)}",
+            f"the pipeline expects the key {self.lake.prefix + key}",
+        )
+        wrong = {
+            n: (reasons.get(n), reason) for n, (_, reason) in enumerate(expected, start=1) if reasons.get(n) != reason
+        }
         lenient = sum(parsed.values())
         yield Probe(
             "line rules",
@@ -194,7 +219,9 @@ class Doctor:
         with self.warehouse.session() as session:
             partial, whole = session.rows("doctor/regexp_anchoring")[0]
         ok = (bool(partial), bool(whole)) == (False, True)
-        return Probe("regexp anchoring", ok, f"REGEXP_LIKE('ab', 'a') is {partial}, REGEXP_LIKE('ab', 'a.*') is {whole}")
+        return Probe(
+            "regexp anchoring", ok, f"REGEXP_LIKE('ab', 'a') is {partial}, REGEXP_LIKE('ab', 'a.*') is {whole}"
+        )
 
     def arrow(self) -> Probe:
         from shopping_assets.export import sql_batches
@@ -208,8 +235,17 @@ class Doctor:
         return Probe("arrow batches", ok, f"{rows} rows in {batches} batches, each cast to the declared int64 schema")
 
     def probes(self) -> Iterator[Callable[[], Probe | Iterator[Probe]]]:
-        yield from (self.s3_reachable, self.s3_settings, self.login, self.grants, self.objects, self.stage, self.load,
-                    self.regexp, self.arrow)  # fmt: skip
+        yield from (
+            self.s3_reachable,
+            self.s3_settings,
+            self.login,
+            self.grants,
+            self.objects,
+            self.stage,
+            self.load,
+            self.regexp,
+            self.arrow,
+        )
 
 
 def _show_rows(cursor) -> list[dict]:
@@ -237,7 +273,8 @@ def missing_grants(planned: set, shown: dict[str, list[dict]], future: dict[str,
             if scope == "FUTURE":
                 candidates = future.get(grant.name.split(".")[1], [])
                 ok = any(
-                    (r.get("privilege"), r.get("grant_on"), r.get("grantee_name")) == (grant.privilege, kind, grant.role)
+                    (r.get("privilege"), r.get("grant_on"), r.get("grantee_name"))
+                    == (grant.privilege, kind, grant.role)
                     for r in candidates
                 )
             else:
@@ -283,7 +320,7 @@ def run(settings: Settings) -> list[Probe]:
         try:
             outcome = probe()
             results += [outcome] if isinstance(outcome, Probe) else list(outcome)
-        except Exception as error:  # noqa: BLE001 - a probe that breaks is a FAIL with its reason
+        except Exception as error:
             message = getattr(error, "msg", None) or str(error) or traceback.format_exception_only(error)[-1].strip()
             results.append(Probe(name, False, f"{type(error).__name__}: {message}", "see the message"))
     return results

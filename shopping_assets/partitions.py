@@ -1,4 +1,4 @@
-"""One partition per calendar month, shared by every transaction asset."""
+"""One partition per calendar month, shared by every transaction asset and the snapshot."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from dagster import MonthlyPartitionsDefinition
 
 from shopping_assets.settings import Settings
 
-# end_offset=1: the month in progress is a partition too, so this week's files load.
-MONTHLY = MonthlyPartitionsDefinition(start_date=f"{Settings.from_env().first_month}-01", end_offset=1)
+
+def monthly_partitions(settings: Settings) -> MonthlyPartitionsDefinition:
+    # end_offset=1: the month in progress is a partition too, so this week's files load.
+    return MonthlyPartitionsDefinition(start_date=f"{settings.first_month}-01", end_offset=1)
 
 
 def month_folder(partition_key: str) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from dagster import DagsterInstance, Definitions
-
-from shopping_assets.partitions import MONTHLY
+from dagster import AssetKey, DagsterInstance, Definitions, PartitionsDefinition
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -74,19 +72,20 @@ def materialise_all(
     """
     execute(defs, "reference_job", instance)
     keys = list(months)
+    partitions = defs.resolve_asset_graph().get(AssetKey("transaction_items")).partitions_def
     for key in keys:
         outcome = execute(defs, "transactions_job", instance, key)
         if on_month:
             on_month(key, outcome.metadata)
     audit = execute(defs, "publish_job", instance).checks["purchase_counts.total_matches_items"]
-    for key in snapshot_months(keys):
+    for key in snapshot_months(keys, partitions):
         execute(defs, "snapshot_job", instance, key)
     return {name: value.value for name, value in audit.metadata.items()}
 
 
-def snapshot_months(months: Iterable[str]) -> list[str]:
+def snapshot_months(months: Iterable[str], partitions: PartitionsDefinition) -> list[str]:
     """The months whose snapshots loading `months` changes: each, and the next (past midnight on a
     month's last day, a purchase is dated in the next month), where that is a partition."""
     touched = set(months)
-    following = {MONTHLY.get_next_partition_key(key) for key in touched} - {None}
+    following = {partitions.get_next_partition_key(key) for key in touched} - {None}
     return sorted(touched | following)

@@ -56,48 +56,89 @@ _LOADED = ("LOADED_AT", "TIMESTAMP_NTZ", "when the row was loaded (UTC)")
 _PARTITION = ("PARTITION_MONTH", "DATE", "the month partition of the folder the line came from")
 _LINE = ("LINE_NUMBER", "NUMBER", "the line's number in its file, from 1")
 
-RAW_CUSTOMERS = Table("RAW", "CUSTOMERS", "table", _columns(
-    ("CUSTOMER_ID", "VARCHAR", "as in customers.csv"),
-    ("LOYALTY_SCORE", "VARCHAR", "as in customers.csv (typed in STAGING)"),
-    _SOURCE, _LOADED,
-))  # fmt: skip
-RAW_PRODUCTS = Table("RAW", "PRODUCTS", "table", _columns(
-    ("PRODUCT_ID", "VARCHAR", "as in products.csv"),
-    ("PRODUCT_DESCRIPTION", "VARCHAR", "as in products.csv"),
-    ("PRODUCT_CATEGORY", "VARCHAR", "as in products.csv"),
-    _SOURCE, _LOADED,
-))  # fmt: skip
-RAW_TRANSACTION_LINES = Table("RAW", "TRANSACTION_LINES", "table", _columns(
-    _PARTITION, _SOURCE, _LINE,
-    ("LINE", "VARCHAR", "the line, verbatim, without its line end"),
-    _LOADED,
-))  # fmt: skip
-TRANSACTION_ITEMS = Table("STAGING", "TRANSACTION_ITEMS", "table", _columns(
-    _PARTITION, _SOURCE, _LINE,
-    ("ITEM_INDEX", "NUMBER", "the basket line's position in its basket, from 0"),
-    ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
-    ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
-    ("PRICE", "NUMBER", "price, a positive whole number"),
-    ("PURCHASED_AT", "TIMESTAMP_NTZ", "date_of_purchase"),
-))  # fmt: skip
-QUARANTINE = Table("STAGING", "QUARANTINE", "table", _columns(
-    ("SOURCE", "VARCHAR", "transactions, customers or products"),
-    ("PARTITION_MONTH", "DATE", "the month partition (transactions only)"),
-    _SOURCE,
-    ("LINE_NUMBER", "NUMBER", "the line's number in its file (transactions only)"),
-    ("LINE", "VARCHAR", "the line verbatim, or a reference row's fields joined by commas"),
-    ("REASON", "VARCHAR", "the first rule it breaks (docs/data-quality.md)"),
-    ("QUARANTINED_AT", "TIMESTAMP_NTZ", "when it was quarantined (UTC)"),
-))  # fmt: skip
-STAGING_CUSTOMERS = Table("STAGING", "CUSTOMERS", "view", _columns(
-    ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
-    ("LOYALTY_SCORE", "NUMBER", "the customer's loyalty score, 1-10"),
-))  # fmt: skip
-STAGING_PRODUCTS = Table("STAGING", "PRODUCTS", "view", _columns(
-    ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
-    ("PRODUCT_DESCRIPTION", "VARCHAR", "what the product is"),
-    ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
-))  # fmt: skip
+RAW_CUSTOMERS = Table(
+    "RAW",
+    "CUSTOMERS",
+    "table",
+    _columns(
+        ("CUSTOMER_ID", "VARCHAR", "as in customers.csv"),
+        ("LOYALTY_SCORE", "VARCHAR", "as in customers.csv (typed in STAGING)"),
+        _SOURCE,
+        _LOADED,
+    ),
+)
+RAW_PRODUCTS = Table(
+    "RAW",
+    "PRODUCTS",
+    "table",
+    _columns(
+        ("PRODUCT_ID", "VARCHAR", "as in products.csv"),
+        ("PRODUCT_DESCRIPTION", "VARCHAR", "as in products.csv"),
+        ("PRODUCT_CATEGORY", "VARCHAR", "as in products.csv"),
+        _SOURCE,
+        _LOADED,
+    ),
+)
+RAW_TRANSACTION_LINES = Table(
+    "RAW",
+    "TRANSACTION_LINES",
+    "table",
+    _columns(
+        _PARTITION,
+        _SOURCE,
+        _LINE,
+        ("LINE", "VARCHAR", "the line, verbatim, without its line end"),
+        _LOADED,
+    ),
+)
+TRANSACTION_ITEMS = Table(
+    "STAGING",
+    "TRANSACTION_ITEMS",
+    "table",
+    _columns(
+        _PARTITION,
+        _SOURCE,
+        _LINE,
+        ("ITEM_INDEX", "NUMBER", "the basket line's position in its basket, from 0"),
+        ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
+        ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
+        ("PRICE", "NUMBER", "price, a positive whole number"),
+        ("PURCHASED_AT", "TIMESTAMP_NTZ", "date_of_purchase"),
+    ),
+)
+QUARANTINE = Table(
+    "STAGING",
+    "QUARANTINE",
+    "table",
+    _columns(
+        ("SOURCE", "VARCHAR", "transactions, customers or products"),
+        ("PARTITION_MONTH", "DATE", "the month partition (transactions only)"),
+        _SOURCE,
+        ("LINE_NUMBER", "NUMBER", "the line's number in its file (transactions only)"),
+        ("LINE", "VARCHAR", "the line verbatim, or a reference row's fields joined by commas"),
+        ("REASON", "VARCHAR", "the first rule it breaks (docs/data-quality.md)"),
+        ("QUARANTINED_AT", "TIMESTAMP_NTZ", "when it was quarantined (UTC)"),
+    ),
+)
+STAGING_CUSTOMERS = Table(
+    "STAGING",
+    "CUSTOMERS",
+    "view",
+    _columns(
+        ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
+        ("LOYALTY_SCORE", "NUMBER", "the customer's loyalty score, 1-10"),
+    ),
+)
+STAGING_PRODUCTS = Table(
+    "STAGING",
+    "PRODUCTS",
+    "view",
+    _columns(
+        ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
+        ("PRODUCT_DESCRIPTION", "VARCHAR", "what the product is"),
+        ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
+    ),
+)
 
 _COUNT_KEYS = (
     ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
@@ -105,7 +146,11 @@ _COUNT_KEYS = (
     ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
     ("PRODUCT_CATEGORY", "VARCHAR", "house, clothes, fruit_veg, sweets, food or bws"),
 )
-_COUNT = ("PURCHASE_COUNT", "NUMBER", "basket lines of this product bought by this customer (twice in a basket counts 2)")
+_COUNT = (
+    "PURCHASE_COUNT",
+    "NUMBER",
+    "basket lines of this product bought by this customer (twice in a basket counts 2)",
+)
 PURCHASE_COUNTS = Table("MART", "PURCHASE_COUNTS", "view", _columns(*_COUNT_KEYS, _COUNT))
 
 
@@ -119,6 +164,14 @@ PURCHASE_COUNTS_BY_WEEK = purchase_counts_by("WEEK")
 PURCHASE_COUNTS_BY_MONTH = purchase_counts_by("MONTH")
 
 ALL = (
-    RAW_CUSTOMERS, RAW_PRODUCTS, RAW_TRANSACTION_LINES, TRANSACTION_ITEMS, QUARANTINE,
-    STAGING_CUSTOMERS, STAGING_PRODUCTS, PURCHASE_COUNTS, PURCHASE_COUNTS_BY_WEEK, PURCHASE_COUNTS_BY_MONTH,
-)  # fmt: skip
+    RAW_CUSTOMERS,
+    RAW_PRODUCTS,
+    RAW_TRANSACTION_LINES,
+    TRANSACTION_ITEMS,
+    QUARANTINE,
+    STAGING_CUSTOMERS,
+    STAGING_PRODUCTS,
+    PURCHASE_COUNTS,
+    PURCHASE_COUNTS_BY_WEEK,
+    PURCHASE_COUNTS_BY_MONTH,
+)

@@ -1,7 +1,7 @@
 """Crashes, flaky services and concurrent runs: the view ends up exactly right, with nothing doubled.
 
 Crashes are real: a `shopping-pipeline run` process is SIGKILLed at a named point
-(SHOPPING_FAULT_POINT, see shopping_assets/faults.py), leaving its S3 uploads half
+(SHOPPING_FAULT_POINT, see harness/crash_points.py), leaving its S3 uploads half
 done or its Snowflake transaction open. Flaky networks are a real proxy
 (shopping_assets/embedded/fault_proxy.py) between the pipeline and the services.
 """
@@ -15,10 +15,10 @@ import shutil
 import signal
 import socket
 import struct
-from collections import Counter
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -69,11 +69,25 @@ def _duplicates(pipeline) -> int:
 
 
 def _cli_env(pipeline) -> dict[str, str]:
-    return {**os.environ, "SNOWFLAKE_DATABASE": pipeline.settings.database, "SHOPPING_S3_PREFIX": pipeline.settings.prefix}
+    return {
+        **os.environ,
+        "SNOWFLAKE_DATABASE": pipeline.settings.database,
+        "SHOPPING_S3_PREFIX": pipeline.settings.prefix,
+    }
 
 
 def _cli(pipeline, export: Path) -> list[str]:
-    return [sys.executable, "-m", "shopping_assets.cli", "run", "--input-dir", str(pipeline.input_dir), "--export", str(export)]
+    """`shopping-pipeline run` with the crash harness's hook on its checkpoints."""
+    return [
+        sys.executable,
+        "-m",
+        "harness.crash_points",
+        "run",
+        "--input-dir",
+        str(pipeline.input_dir),
+        "--export",
+        str(export),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -126,8 +140,16 @@ def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipel
         lines = log.read_text().splitlines()
         return sum(f"{pipeline.settings.database}.RAW.LOAD_LOCK" in line and "000625" in line for line in lines)
 
-    runs = [subprocess.Popen(_cli(pipeline, tmp_path / f"run{n}.csv"), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True) for n in range(2)]  # fmt: skip
+    runs = [
+        subprocess.Popen(
+            _cli(pipeline, tmp_path / f"run{n}.csv"),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in range(2)
+    ]
     try:
         outputs = [run.communicate(timeout=600)[0] for run in runs]
     finally:
@@ -151,8 +173,9 @@ def test_a_run_does_not_write_items_classified_from_lines_another_run_has_since_
     pipeline.run_job("reference_job")
     arrived = tmp_path / "arrived"
     env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": f"staging/transaction_line_checks:3=barrier:2:{arrived}"}
-    run_a = subprocess.Popen(_cli(pipeline, tmp_path / "a.csv"), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    run_a = subprocess.Popen(
+        _cli(pipeline, tmp_path / "a.csv"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 300
         while not (arrived.is_dir() and any(arrived.iterdir())):
@@ -172,10 +195,13 @@ def test_a_run_does_not_write_items_classified_from_lines_another_run_has_since_
 
     instance = DagsterInstance.get()
     noticed = [
-        record for run in instance.get_runs(limit=5) for record in instance.all_logs(run.run_id)
-        if record.dagster_event and record.dagster_event.event_type_value == "STEP_UP_FOR_RETRY"
+        record
+        for run in instance.get_runs(limit=5)
+        for record in instance.all_logs(run.run_id)
+        if record.dagster_event
+        and record.dagster_event.event_type_value == "STEP_UP_FOR_RETRY"
         and "was reloaded by another run" in str(record.dagster_event.event_specific_data.error)
-    ]  # fmt: skip
+    ]
     assert len(noticed) == 1
     assert _counts(pipeline)[0] == oracle.line_count(pipeline.input_dir, "2024-02")
     assert pipeline.view() == pipeline.expected_view()
@@ -188,7 +214,7 @@ def _behind_proxy(pipeline, service: str, proxy):
 
 
 def test_s3_errors_and_resets_are_retried_and_the_view_is_exact(make_pipeline, settings, tmp_path):
-    from shopping_assets.embedded.fault_proxy import FaultProxy, at_random
+    from harness.fault_proxy import FaultProxy, at_random
 
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     with FaultProxy(settings.s3_port, at_random(0.15, seed=5)) as proxy:
@@ -199,7 +225,7 @@ def test_s3_errors_and_resets_are_retried_and_the_view_is_exact(make_pipeline, s
 
 
 def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(make_pipeline, settings, tmp_path):
-    from shopping_assets.embedded.fault_proxy import FaultProxy, passes
+    from harness.fault_proxy import FaultProxy, passes
 
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     pipeline.run_job("reference_job")
@@ -227,7 +253,7 @@ def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(mak
 
 
 def test_a_client_that_dies_mid_request_is_counted_by_the_proxy_not_printed(settings, capfd):
-    from shopping_assets.embedded.fault_proxy import FaultProxy
+    from harness.fault_proxy import FaultProxy
 
     with FaultProxy(settings.s3_port) as proxy:
         client = socket.create_connection(("127.0.0.1", proxy.port))
@@ -243,7 +269,7 @@ def test_a_client_that_dies_mid_request_is_counted_by_the_proxy_not_printed(sett
 
 
 def test_warehouse_requests_that_fail_are_retried_and_the_view_is_exact(make_pipeline, settings, tmp_path):
-    from shopping_assets.embedded.fault_proxy import FaultProxy
+    from harness.fault_proxy import FaultProxy
 
     def plan(number: int, method: str, path: str) -> str:
         # a few statements answered 503, a few connections reset, before the emulator sees them

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from dagster import DefaultSensorStatus, Definitions, SensorResult, build_sensor_context
+from dagster import DefaultSensorStatus, SensorResult, build_sensor_context
 from dagster_aws.s3 import S3Resource
 
-from shopping_assets import sensors
+from shopping_assets.defs import bucket_sensor as sensors
+from shopping_assets.defs.jobs import bucket_transactions_job
 from shopping_assets.instance import MONTH_ORDER_QUEUE
+from shopping_assets.partitions import monthly_partitions
 from shopping_assets.resources import lake as lake_module
 from shopping_assets.resources.lake import Lake
-from shopping_assets.sensors import bucket_transactions_job, new_transaction_files
+from shopping_assets.settings import Settings
+
+new_transaction_files = sensors.bucket_sensor(monthly_partitions(Settings.from_env()))
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def lake(settings) -> Lake:
         aws_access_key_id="embedded",
         aws_secret_access_key="embedded",
     )
-    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/", create_bucket=True)
+    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/")
 
 
 class Objects:
@@ -160,9 +164,16 @@ def test_a_late_change_to_a_months_last_day_reaches_the_next_months_published_sn
     _, cursor, _ = tick(lake, None)
 
     def february() -> dict[tuple[str, str], int]:
-        table = pq.read_table(io.BytesIO(lake.client().get_object(
-            Bucket=lake.bucket, Key=lake.prefix + "exports/purchase_counts_by_month/month=2024-02/purchase_counts.parquet"
-        )["Body"].read()))  # fmt: skip
+        table = pq.read_table(
+            io.BytesIO(
+                lake.client()
+                .get_object(
+                    Bucket=lake.bucket,
+                    Key=lake.prefix + "exports/purchase_counts_by_month/month=2024-02/purchase_counts.parquet",
+                )["Body"]
+                .read()
+            )
+        )
         return {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in table.to_pylist()}
 
     assert february() == {("C2", "P02"): 1}
@@ -192,17 +203,18 @@ def test_listing_follows_pagination(lake: Lake, put: Objects, monkeypatch: pytes
 
 
 def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(settings):
-    from shopping_assets.definitions import ASSETS, CHECKS
-    from shopping_assets.resources import build_resources
+    from shopping_assets.definitions import build_definitions
 
-    assert new_transaction_files.default_status == DefaultSensorStatus.STOPPED
-    defs = Definitions(
-        assets=ASSETS, asset_checks=CHECKS, sensors=[new_transaction_files], resources=build_resources(settings)
-    )
+    defs = build_definitions(settings)
+    assert defs.resolve_sensor_def("new_transaction_files").default_status == DefaultSensorStatus.STOPPED
     job = defs.resolve_job_def(bucket_transactions_job.name)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     # Not transaction_objects: it mirrors the input folder into the bucket and would delete new objects.
     assert selected == {
-        "raw_transaction_lines", "transaction_items", "purchase_counts",
-        "purchase_counts_by_week", "purchase_counts_by_month", "purchase_counts_snapshot",
-    }  # fmt: skip
+        "raw_transaction_lines",
+        "transaction_items",
+        "purchase_counts",
+        "purchase_counts_by_week",
+        "purchase_counts_by_month",
+        "purchase_counts_snapshot",
+    }

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from dagster import DagsterInstance, Definitions, SkipReason, build_schedule_context, in_process_executor
+from dagster import DagsterInstance, SkipReason, build_schedule_context
 
-from shopping_assets.automation import SCHEDULES, SENSORS, with_freshness
-from shopping_assets.partitions import MONTHLY
-from shopping_assets.schedules import DEFAULT_CRON, build_weekly_schedule, monthly_audit, weekly_cron, weekly_refresh
+from shopping_assets.defs.schedules import monthly_audit, weekly_schedule
+from shopping_assets.partitions import monthly_partitions
+from shopping_assets.settings import Settings, SettingsError
 from shopping_assets_tests import oracle
-from shopping_assets.settings import SettingsError
+
+MONTHLY = monthly_partitions(Settings.from_env())  # from 2015-01, the default first month
 
 
 def _tick(day: str, hour: int = 6) -> list:
-    when = datetime.fromisoformat(day).replace(hour=hour, tzinfo=timezone.utc)
+    when = datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+    weekly_refresh = weekly_schedule(Settings.weekly_cron, MONTHLY)
     return weekly_refresh(build_schedule_context(scheduled_execution_time=when))
 
 
@@ -51,26 +53,20 @@ def test_a_tick_before_the_first_partition_skips():
 
 
 def test_monday_six_utc_by_default_and_the_cron_follows_the_environment(monkeypatch: pytest.MonkeyPatch):
-    assert (weekly_refresh.cron_schedule, weekly_refresh.execution_timezone) == (DEFAULT_CRON, "UTC")
-    assert DEFAULT_CRON == "0 6 * * 1"
+    from shopping_assets.definitions import build_definitions
+
+    monkeypatch.delenv("SHOPPING_WEEKLY_CRON", raising=False)
+    schedule = build_definitions(Settings.from_env()).resolve_schedule_def("weekly_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * 1", "UTC")
     monkeypatch.setenv("SHOPPING_WEEKLY_CRON", "30 4 * * 2")
-    assert build_weekly_schedule(weekly_cron()).cron_schedule == "30 4 * * 2"
+    assert build_definitions(Settings.from_env()).resolve_schedule_def("weekly_refresh").cron_schedule == "30 4 * * 2"
     with pytest.raises(SettingsError, match="SHOPPING_WEEKLY_CRON"):
-        build_weekly_schedule("every monday")
+        weekly_schedule("every monday", MONTHLY)
 
 
-def _definitions(pipeline) -> Definitions:
-    """The project's assets and resources with the automation wired in, as definitions.py will."""
-    from shopping_assets.definitions import ASSETS, CHECKS
-
-    return Definitions(
-        assets=with_freshness(ASSETS),
-        asset_checks=CHECKS,
-        schedules=SCHEDULES,
-        sensors=SENSORS,
-        resources=pipeline.definitions().resources,
-        executor=in_process_executor,
-    )
+def _definitions(pipeline):
+    """The code location, as it deploys, on the test's own database and prefix."""
+    return pipeline.definitions()
 
 
 def test_weekly_job_is_one_partitioned_run_of_the_reference_tables_a_month_and_the_view(make_pipeline):
@@ -139,34 +135,35 @@ def test_an_audit_fails_its_run_when_the_view_miscounts(make_pipeline):
 
 def test_the_two_runs_of_a_month_end_week_queue_in_month_order(tmp_path, monkeypatch):
     """The instance the CLI creates lets one weekly run at a time, in the order requested."""
-    from shopping_assets.cli import _dagster_home
+    from shopping_assets.cli import dagster_home
     from shopping_assets.instance import MONTH_ORDER_QUEUE
     from shopping_assets.settings import Settings
 
     requests = _tick("2025-03-03")
     assert [(r.partition_key, r.tags[MONTH_ORDER_QUEUE]) for r in requests] == [
-        ("2025-02-01", "weekly_refresh"), ("2025-03-01", "weekly_refresh"),
-    ]  # fmt: skip
-    monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as _dagster_home sets it
+        ("2025-02-01", "weekly_refresh"),
+        ("2025-03-01", "weekly_refresh"),
+    ]
+    monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as dagster_home sets it
     monkeypatch.delenv("DAGSTER_HOME")
     monkeypatch.setenv("SHOPPING_HOME", str(tmp_path))
-    _dagster_home(Settings.from_env())
+    dagster_home(Settings.from_env())
     with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
         limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
     assert limits == [{"key": MONTH_ORDER_QUEUE, "limit": 1}]
 
 
 def test_an_instance_an_earlier_cli_wrote_gets_the_month_order_queue_and_a_users_own_is_kept(tmp_path, monkeypatch):
-    from shopping_assets.cli import _dagster_home
+    from shopping_assets.cli import dagster_home
     from shopping_assets.instance import INSTANCE_CONFIG
     from shopping_assets.settings import Settings
 
-    earlier = "telemetry:\n  enabled: false\nrun_queue:\n  tag_concurrency_limits:\n    - key: shopping/weekly\n      limit: 1\n"
+    earlier = INSTANCE_CONFIG.replace("shopping/month-order", "shopping/weekly")
     own = "telemetry:\n  enabled: true\n"
     for written, expected in ((earlier, INSTANCE_CONFIG), (own, own)):
         home = tmp_path / str(len(written))
         home.mkdir()
         (home / "dagster.yaml").write_text(written)
         monkeypatch.setenv("DAGSTER_HOME", str(home))
-        _dagster_home(Settings.from_env())
+        dagster_home(Settings.from_env())
         assert (home / "dagster.yaml").read_text() == expected

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from shopping_assets import sql
+from shopping_assets import statements as sql
 from shopping_assets.bootstrap import grants as grant_model
 from shopping_assets.bootstrap.config import BootstrapConfig
 
@@ -84,7 +84,9 @@ class Inventory:
 def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
     """Each family of identifier sets the code passes to its SQL files."""
     from shopping_assets import doctor
-    from shopping_assets.assets import mart, reference, transactions
+    from shopping_assets.defs.mart import views as mart
+    from shopping_assets.defs.reference import assets as reference
+    from shopping_assets.defs.transactions import assets as transactions
     from shopping_assets.export import EXPORTABLE
 
     exports = [{"schema": t.schema, "name": t.name, "order": order} for t, order in EXPORTABLE.values()]
@@ -94,7 +96,10 @@ def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
         [mart.period_identifiers(period) for period in mart.DAY_OF],
         exports,
         [transactions.LINES, {"lines": doctor.PROBE_LINES}],
-        [{"role": role} for role in (pipeline.role, *(a.role for a in config.accounts if a.kind in {"loader", "transformer"}))],
+        [
+            {"role": role}
+            for role in (pipeline.role, *(a.role for a in config.accounts if a.kind in {"loader", "transformer"}))
+        ],
     ]
 
 
@@ -227,7 +232,10 @@ class _Reader:
         if kind == "SCHEMA":
             parts = [p.upper() for p in (target.catalog, target.db, target.name) if p]
             schema = ".".join(parts if len(parts) == 2 else [self.database, *parts])
-            self.needs += [Need("USAGE", "DATABASE", schema.split(".")[0]), Need("CREATE SCHEMA", "DATABASE", schema.split(".")[0])]
+            self.needs += [
+                Need("USAGE", "DATABASE", schema.split(".")[0]),
+                Need("CREATE SCHEMA", "DATABASE", schema.split(".")[0]),
+            ]
             return
         if kind == "TABLE" and _is_temporary(tree):
             self.use(name)  # a temporary table needs no CREATE privilege
@@ -266,7 +274,7 @@ def _created_at_run_time(statements: Iterable[Statement], inventory: Inventory, 
 
 def inventory(config: BootstrapConfig) -> Inventory:
     """The objects bootstrap's pipeline-object steps create, by kind (and each stage's integration)."""
-    from shopping_assets.bootstrap import snowflake
+    from shopping_assets.bootstrap import snowflake_steps as snowflake
 
     found = Inventory()
     for step in snowflake.pipeline_object_steps(config):
@@ -292,9 +300,9 @@ def _granted(need: Need, role: str, objects: set, roles: set) -> bool:
         if grant.on == need.kind and grant.name == need.name:
             return True
         plural = PLURAL.get(need.kind)
-        if plural and grant.on in (f"ALL {plural} IN SCHEMA", f"FUTURE {plural} IN SCHEMA"):
-            if grant.name == _schema_of(need.name):
-                return True
+        in_schema = grant.on in (f"ALL {plural} IN SCHEMA", f"FUTURE {plural} IN SCHEMA")
+        if plural and in_schema and grant.name == _schema_of(need.name):
+            return True
     return False
 
 

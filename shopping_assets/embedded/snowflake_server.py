@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
     from fakesnow.instance import FakeSnow
 
-    from shopping_assets import emulator_gaps
+    from shopping_assets.embedded import emulator_gaps
     from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
 
     args.state.mkdir(parents=True, exist_ok=True)

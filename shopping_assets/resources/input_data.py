@@ -1,10 +1,9 @@
 """The input folder, in the starter's layout: generated here, or a user's own files.
 
-    customers.csv
-    products.csv
-    transactions/d=YYYY-MM-DD/transactions.json
+customers.csv
+products.csv
+transactions/d=YYYY-MM-DD/transactions.json
 """
-
 
 import re
 from datetime import date
@@ -12,12 +11,11 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from shopping_assets.quality import InputLayoutError
+from shopping_assets.errors import InputLayoutError
 
 REFERENCE_FILES = ("customers.csv", "products.csv")
 _DAY_FOLDER = re.compile(r"^d=(\d{4}-\d{2}-\d{2})$")
 DAY_FILE = "transactions.json"
-
 
 
 def _first_of(value: str) -> date:
