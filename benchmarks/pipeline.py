@@ -41,14 +41,15 @@ def bench_definitions(settings, input_dir: Path) -> Definitions:
     return Definitions.merge(build_definitions(settings, inputs), Definitions(jobs=jobs))
 
 
-def run_job(defs, job: str, instance, clock: StepClock, partition_key: str | None = None):
-    """shopping_assets.runner.execute, failing on any failed check; records each step's seconds."""
+def run_job(defs, job: str, instance, clock: StepClock, span: tuple[str, str] | None = None):
+    """shopping_assets.runner.execute over no partition or a range of months, failing on any
+    failed check; records each step's seconds."""
     from shopping_assets.runner import execute
 
-    outcome = execute(defs, job, instance, partition_key)
+    outcome = execute(defs, job, instance, partition_range=span)
     failed = [name for name, check in outcome.checks.items() if not check.passed]
     if not outcome.success or failed:
-        raise RuntimeError(f"{job} {partition_key or ''} did not succeed (failed checks: {failed})")
+        raise RuntimeError(f"{job} {span or ''} did not succeed (failed checks: {failed})")
     clock.record(instance, instance.get_runs(limit=1)[0].run_id)  # runs are listed newest first
     return outcome
 

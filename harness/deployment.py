@@ -31,6 +31,8 @@ class EmbeddedDeployment:
             "SHOPPING_SNOWFLAKE_PORT": str(services.free_port()),
             "SHOPPING_OUTPUT_DIR": str(self.home / "output"),
             "DAGSTER_HOME": str(self.home / "dagster"),
+            # a fixed range, whatever a test's input folder holds when the definitions load
+            "SHOPPING_FIRST_MONTH": "2015-01",
             **environment,
         }
         self.settings: Settings | None = None

@@ -16,11 +16,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from shopping_assets.errors import UserFacingError
-from shopping_assets.settings import Settings, SettingsError
+from shopping_assets.settings import GENERATED_MONTHS, Settings, SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Read by every command, as `dagster dev` (run in PROJECT_DIR) reads it for the UI;
@@ -61,9 +62,11 @@ def services_up(settings: Settings) -> Iterator[None]:
             services.stop(settings)
 
 
-def months_to_run(settings: Settings, inputs, months: int, end: date) -> list[str]:
-    """Partition keys of the months to load: the last `months` to `end` when generating, else
-    every month the input folder holds; each must be a partition."""
+def months_to_run(settings: Settings, inputs, months: int, end: date) -> tuple[Settings, list[str]]:
+    """(settings whose partitions cover them, the partition keys of the months to load): the last
+    `months` to `end` when generating, else every month the input folder holds. Locally the
+    partitions grow to cover them unless SHOPPING_FIRST_MONTH is set; otherwise each must be a
+    partition already."""
     from data_generator.dates import months_ending
     from shopping_assets.partitions import monthly_partitions
 
@@ -72,6 +75,9 @@ def months_to_run(settings: Settings, inputs, months: int, end: date) -> list[st
     else:
         inputs.check_layout()
         keys = inputs.months()
+    widen = settings.local and not settings.first_month_configured
+    if widen and keys and (settings.first_month or "9999") > keys[0][:7]:
+        settings = replace(settings, first_month=keys[0][:7])
     valid = set(monthly_partitions(settings).get_partition_keys())
     outside = [key for key in keys if key not in valid]
     if outside:
@@ -79,7 +85,7 @@ def months_to_run(settings: Settings, inputs, months: int, end: date) -> list[st
             f"months {outside[0][:7]}..{outside[-1][:7]} are outside the partitions "
             f"({settings.first_month} to this month); set SHOPPING_FIRST_MONTH=YYYY-MM to cover them"
         )
-    return keys
+    return settings, keys
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -96,11 +102,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {"input_dir": str(Path(args.input_dir).resolve()), "generate": False} if args.input_dir else {}
     inputs = input_data(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
-    months = months_to_run(settings, inputs, args.months, end)
+    settings, months = months_to_run(settings, inputs, args.months, end)
     with services_up(settings):
         defs = build_definitions(settings, inputs)
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")
-        view = materialise_all(defs, DagsterInstance.get(), months, on_month=_print_month)
+        view = materialise_all(
+            defs, DagsterInstance.get(), months, on_month=_print_month, months_per_run=settings.backfill_months_per_run
+        )
         out = Path(args.export) if args.export else settings.output_dir / "purchase_counts.csv"
         rows = export_table(defs.resources["warehouse"], "purchase_counts", out)
     print(
@@ -110,11 +118,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_month(key: str, metadata: dict[str, dict]) -> None:
-    raw, items = metadata["raw_transaction_lines"], metadata["transaction_items"]
+def _print_month(key: str, outcome) -> None:
+    raw, items = outcome.partitions[("raw_transaction_lines", key)], outcome.partitions[("transaction_items", key)]
     print(
-        f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/row_count']:>10} {items['loaded lines']:>10} "
-        f"{items['quarantined lines']:>12} {items['dagster/row_count']:>13}",
+        f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/partition_row_count']:>10} {items['loaded lines']:>10} "
+        f"{items['quarantined lines']:>12} {items['dagster/partition_row_count']:>13}",
         flush=True,
     )
 
@@ -203,7 +211,12 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialise every asset for every month, then export the view")
     run.add_argument("--input-dir", help="ingest this starter-layout folder instead of generating data")
-    run.add_argument("--months", type=int, default=6, help="months of generated data, ending --end (default 6)")
+    run.add_argument(
+        "--months",
+        type=int,
+        default=GENERATED_MONTHS,
+        help=f"months of generated data, ending --end (default {GENERATED_MONTHS})",
+    )
     run.add_argument("--end", help="last day of generated data, YYYY-MM-DD (default today)")
     run.add_argument("--export", help="where to write the view (default output_data/purchase_counts.csv)")
     run.set_defaults(handler=cmd_run)

@@ -22,8 +22,11 @@ from shopping_assets.settings import Settings
 
 def build_definitions(settings: Settings, input_data: InputData | None = None) -> dg.Definitions:
     tree = dg.ComponentTree.from_module(defs_package, project_root=Path(defs_package.__file__).parents[2])
-    with warnings.catch_warnings():  # dg's own loader calls a function Dagster marks as preview
+    # dg's own loader calls a function Dagster marks as preview; backfill policies and code
+    # references are betas, partitioned checks a preview: chosen, so not warned about
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=dg.PreviewWarning)
+        warnings.simplefilter("ignore", category=dg.BetaWarning)
         loaded = tree.build_defs()
     resources = dg.Definitions(resources=build_resources(settings, input_data), executor=dg.in_process_executor)
     return with_freshness(dg.Definitions.merge(loaded, resources), settings)

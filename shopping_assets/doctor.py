@@ -16,12 +16,14 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pyarrow as pa
 
 from shopping_assets import line_catalogue, tables
 from shopping_assets.bootstrap import policies
 from shopping_assets.embedded import emulator_gaps
+from shopping_assets.partitions import day_key, month_at
 from shopping_assets.settings import Settings
 
 PROBE_FOLDER = "transactions/_doctor/"
@@ -163,7 +165,10 @@ class Doctor:
     def load(self) -> Iterator[Probe]:
         """The probe file through the pipeline's own COPY, line handling and classification."""
         month = f"{line_catalogue.DAY[:7]}-01"
-        key = f"{PROBE_FOLDER}{uuid.uuid4().hex[:12]}/{line_catalogue.DAY}.json"
+        # laid out as the pipeline's keys are, .../transactions/YYYY/MM/YYYY-MM-DD.json, under a folder of its own
+        folder = f"{PROBE_FOLDER}{uuid.uuid4().hex[:12]}/"
+        key = f"{folder}{day_key(date.fromisoformat(line_catalogue.DAY))}"
+        span = {"first_month": month, "last_month": month, "month_at": month_at(self.lake.prefix + folder)}
         expected, body = probe_file(self.settings.local)
         client = self.lake.client()
         client.put_object(Bucket=self.lake.bucket, Key=self.lake.prefix + key, Body=body)
@@ -173,9 +178,9 @@ class Doctor:
                 session.run("doctor/probe_lines_table", names)
                 session.run("raw/transaction_lines_stage")
                 session.run("raw/transaction_lines_copy", files=[key])
-                session.run("raw/transaction_lines_replace", names, month=month)
+                session.run("raw/transaction_lines_replace", names, **span)
                 loaded = session.rows("doctor/probe_lines", names)
-                session.run("staging/transaction_line_checks", names, month=month)
+                session.run("staging/transaction_line_checks", names, **span)
                 reasons = dict(session.rows("doctor/probe_reasons"))
                 parsed = {
                     text: bool(session.rows("doctor/json_parses", line=text)[0][0])

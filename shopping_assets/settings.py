@@ -66,6 +66,30 @@ def month(value: str, variable: str) -> str:
     return value
 
 
+# Months of history `shopping-pipeline run` generates by default, and the partitions an
+# embedded deployment starts with before its input folder holds any transactions.
+GENERATED_MONTHS = 6
+_DAY_FOLDER = re.compile(r"^d=(\d{4}-\d{2})-\d{2}$")
+
+
+def first_month(local: bool, input_dir: Path) -> str | None:
+    """The first month partition: SHOPPING_FIRST_MONTH, else (locally) the input folder's first
+    month, so the partitions match the data and "missing" in the UI means missing; with no data
+    yet, the months `run` would generate. Production has no default (partitions.py says so)."""
+    configured = _env("SHOPPING_FIRST_MONTH")
+    if configured or not local:
+        return month(configured, "SHOPPING_FIRST_MONTH") if configured else None
+    folder = input_dir / "transactions"
+    months = sorted(m.group(1) for m in map(_DAY_FOLDER.match, os.listdir(folder) if folder.is_dir() else ()) if m)
+    if months:
+        return months[0]
+    from datetime import date
+
+    today = date.today()
+    start = today.year * 12 + today.month - GENERATED_MONTHS  # months since year 0, zero-based
+    return f"{start // 12:04d}-{start % 12 + 1:02d}"
+
+
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -168,7 +192,9 @@ class Settings:
     home: Path
     input_dir: Path
     output_dir: Path
-    first_month: str
+    first_month: str | None
+    # set by SHOPPING_FIRST_MONTH, so `run` never widens it to the data (as it does locally otherwise)
+    first_month_configured: bool
     bucket: str
     prefix: str
     region: str
@@ -190,6 +216,8 @@ class Settings:
     # a step that fails on a service is run again this often, the first wait this long
     step_retries: int = 3
     step_retry_delay: float = 2.0
+    # months a backfill run loads; 0: a backfill is one run, however many months
+    backfill_months_per_run: int = 0
     weekly_cron: str = "0 6 * * 1"
     # monitored assets must be materialized in the lower bound's hours before each deadline
     freshness_deadline_cron: str = "0 12 * * 1"
@@ -226,12 +254,14 @@ class Settings:
         local = deployment == "local"
         warehouse, role = _env("SNOWFLAKE_WAREHOUSE"), _env("SNOWFLAKE_ROLE")
         dagster_home = _env("DAGSTER_HOME")
+        input_dir = Path(_env("SHOPPING_INPUT_DIR", "input_data/starter")).resolve()
         return cls(
             deployment=deployment,
             home=Path(_env("SHOPPING_HOME", ".shopping")).resolve(),
-            input_dir=Path(_env("SHOPPING_INPUT_DIR", "input_data/starter")).resolve(),
+            input_dir=input_dir,
             output_dir=Path(_env("SHOPPING_OUTPUT_DIR", "output_data")).resolve(),
-            first_month=month(_env("SHOPPING_FIRST_MONTH", "2015-01"), "SHOPPING_FIRST_MONTH"),
+            first_month=first_month(local, input_dir),
+            first_month_configured=_set("SHOPPING_FIRST_MONTH"),
             bucket=bucket_name(_env("SHOPPING_BUCKET", "shopping-patterns")),
             prefix=key_prefix(_env("SHOPPING_S3_PREFIX")),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-2")),
@@ -251,6 +281,7 @@ class Settings:
             seed=whole_number("SHOPPING_SEED", 42, minimum=0),
             step_retries=whole_number("SHOPPING_STEP_RETRIES", 3, minimum=0),
             step_retry_delay=seconds("SHOPPING_STEP_RETRY_DELAY", 2),
+            backfill_months_per_run=whole_number("SHOPPING_BACKFILL_MONTHS_PER_RUN", 0, minimum=0),
             weekly_cron=_env("SHOPPING_WEEKLY_CRON", cls.weekly_cron),
             freshness_deadline_cron=_env("SHOPPING_FRESHNESS_DEADLINE_CRON", cls.freshness_deadline_cron),
             freshness_lower_bound_hours=whole_number("SHOPPING_FRESHNESS_LOWER_BOUND_HOURS", 6),

@@ -75,12 +75,19 @@ class Pipeline:
 
         return materialise_all(self.definitions(), DagsterInstance.get(), months)
 
-    def run(self, job: str, partition_key: str | None = None, raise_on_error: bool = True):
+    def run(
+        self,
+        job: str,
+        partition_key: str | None = None,
+        raise_on_error: bool = True,
+        partition_range: tuple[str, str] | None = None,
+    ):
         from dagster import DagsterInstance
 
         from shopping_assets.runner import execute
 
-        return execute(self.definitions(), job, DagsterInstance.get(), partition_key, raise_on_error)
+        instance = DagsterInstance.get()
+        return execute(self.definitions(), job, instance, partition_key, raise_on_error, partition_range)
 
     def run_job(self, job: str, partition_key: str | None = None) -> dict:
         """Run a job that must succeed; its materialisations' metadata."""

@@ -55,7 +55,7 @@ def test_rematerialising_a_partition_leaves_no_duplicates(pipeline):
         "WHERE PARTITION_MONTH = '2024-02-01'"
     )[0]
     assert raw[0] == raw[1] == oracle.line_count(pipeline.input_dir, "2024-02")
-    assert lines["raw_transaction_lines"]["dagster/row_count"] == raw[0]
+    assert lines["raw_transaction_lines"]["dagster/partition_row_count"] == raw[0]
     customers = pipeline.query("SELECT COUNT(*) FROM {db}.RAW.CUSTOMERS")[0][0]
     assert customers == 40
 

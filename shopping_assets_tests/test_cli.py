@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -212,3 +214,30 @@ def test_an_unknown_export_table_lists_the_choices(tmp_path, capsys):
     from shopping_assets import cli
 
     assert set(cli.EXPORTABLE) == set(EXPORTABLE)
+
+
+LIGHT_COMMANDS = (
+    ["--help"],
+    ["generate", "--help"],
+    ["generate", "--customers", "3", "--months", "1", "--out", "{tmp}/input"],
+    ["export", "--help"],
+    ["export", "--table", "no_such_table", "--out", "{tmp}/x.csv"],
+    ["services", "status"],
+)
+
+
+@pytest.mark.parametrize("argv", LIGHT_COMMANDS, ids=" ".join)
+def test_commands_that_need_no_warehouse_import_neither_dagster_nor_snowflake(argv, tmp_path):
+    """Each process pays for Dagster and the Snowflake libraries (seconds of CPU) only when it
+    talks to a warehouse or runs assets."""
+    probe = (
+        "import sys\n"
+        "from shopping_assets.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('dagster', 'dagster_snowflake', 'dagster_aws', 'snowflake.connector', 'snowflake.core')\n"
+        "print(sorted(m for m in sys.modules if m in heavy))\n"
+    )
+    args = [a.format(tmp=tmp_path) for a in argv]
+    env = {**os.environ, "SHOPPING_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

@@ -93,7 +93,10 @@ def test_every_catalogue_line_is_quarantined_with_its_reason_and_good_lines_load
     assert items["input lines"] == total_lines
     assert items["loaded lines"] + items["quarantined lines"] == total_lines
     assert items["quarantined lines"] == len(expected)
-    assert items["quarantine reasons"]["price_not_positive"] == 2
+    quarantined = outcome.metadata["transaction_quarantine"]
+    assert quarantined["dagster/partition_row_count"] == len(expected)
+    assert quarantined["quarantine reasons"]["price_not_positive"] == 2
+    assert quarantined["dagster/uri"].endswith("quarantine/transactions/2024/05/quarantine.jsonl")
 
     assert checks["lines_accounted_for"].passed and checks["valid_prices_and_dates"].passed
     assert not checks["quarantine_rate"].passed and checks["quarantine_rate"].severity.value == "WARN"

@@ -4,15 +4,17 @@ For deployments where an upstream system drops day files straight into
 `s3://BUCKET/PREFIX/transactions/YYYY/MM/` instead of the input folder.
 
 What it runs. `bucket_transactions_job` is RAW lines, basket items, the three views
-and the month's snapshot (everything downstream of the bucket but the whole-history
-audits), one run per changed month; the run orders load before views. It deliberately
+and the months' snapshots (everything downstream of the bucket but the whole-history
+audits), one run for each run of consecutive changed months (a partition range, so a
+first tick over a bucket of years is one run); the run orders load before views. It deliberately
 leaves out `transaction_objects`: that asset mirrors the *input folder* into the bucket
 and would delete the very objects that triggered the run. A month's last file also
 dates purchases past midnight into the next month, so when month M changes and M+1
 has objects too (and is not itself reloaded), a `snapshot_job` run rewrites M+1's
 snapshot after M's run. Every run carries the month-order queue tag (instance.py):
 they run one at a time, oldest month first, so a month's snapshot is never written
-before the previous month has loaded, on the first tick that loads the whole bucket too.
+before the previous month has loaded; a tick on an instance without that queue fails,
+saying what to add to dagster.yaml.
 
 What counts as a change. Each tick lists the whole `transactions/` prefix (paginated;
 under 1000 objects a year) and digests each month folder's (key, ETag) pairs. A
@@ -47,8 +49,8 @@ from dagster import (
 )
 
 from shopping_assets.defs.jobs import bucket_transactions_job, snapshot_job
-from shopping_assets.instance import MONTH_ORDER_QUEUE
-from shopping_assets.partitions import monthly_partitions
+from shopping_assets.instance import MONTH_ORDER_QUEUE, require_month_order_queue
+from shopping_assets.partitions import month_run_request, monthly_partitions
 from shopping_assets.resources.lake import Lake, objects_digest
 from shopping_assets.settings import Settings
 
@@ -94,6 +96,7 @@ def bucket_sensor(partitions: PartitionsDefinition) -> SensorDefinition:
 
 
 def evaluate(context: SensorEvaluationContext, lake: Lake, partitions: PartitionsDefinition) -> SensorResult:
+    require_month_order_queue(context.instance)
     state = json.loads(context.cursor) if context.cursor else {"seq": 0, "months": {}}
     current, ignored = month_digests(lake)
     if ignored:
@@ -120,17 +123,29 @@ def evaluate(context: SensorEvaluationContext, lake: Lake, partitions: Partition
 def _requests(
     changes: Mapping[str, str], current: Mapping[str, str], seq: int, partitions: PartitionsDefinition
 ) -> Iterator[RunRequest]:
-    """Each changed month's load, then the next month's snapshot if that month is in the bucket, oldest first."""
+    """A load of each run of consecutive changed months, then the snapshot of the month after it if
+    that month is in the bucket, oldest first."""
     tags = {MONTH_ORDER_QUEUE: "new_transaction_files"}
-    for month, digest in sorted(changes.items()):
-        yield RunRequest(
-            run_key=f"{month}:{seq}:{digest}", partition_key=month, job_name=bucket_transactions_job.name, tags=tags
-        )
-        following = partitions.get_next_partition_key(month)  # None after the last partition
-        if following in current and following not in changes:
+    for block in consecutive(sorted(changes), partitions):
+        digest = objects_digest({month: changes[month] for month in block})
+        run_key = f"{block[0]}..{block[-1]}:{seq}:{digest}"
+        yield month_run_request(run_key, block, tags, job_name=bucket_transactions_job.name)
+        following = partitions.get_next_partition_key(block[-1])  # None after the last partition
+        if following in current:
             yield RunRequest(
                 run_key=f"{following}:{seq}:snapshot", partition_key=following, job_name=snapshot_job.name, tags=tags
             )
+
+
+def consecutive(months: list[str], partitions: PartitionsDefinition) -> list[list[str]]:
+    """The months (sorted partition keys) in runs of consecutive partitions."""
+    blocks: list[list[str]] = []
+    for month in months:
+        if blocks and partitions.get_next_partition_key(blocks[-1][-1]) == month:
+            blocks[-1].append(month)
+        else:
+            blocks.append([month])
+    return blocks
 
 
 @dg.definitions

@@ -15,7 +15,9 @@ from shopping_assets.defs.mart.views import VIEWS
 REFERENCE = AssetSelection.assets(
     *(f"{stage}" for name in ("customers", "products") for stage in (f"{name}_file", f"{name}_object", f"raw_{name}"))
 )
-MONTH = AssetSelection.assets("transaction_files", "transaction_objects", "raw_transaction_lines", "transaction_items")
+MONTH = AssetSelection.assets(
+    "transaction_files", "transaction_objects", "raw_transaction_lines", "transaction_items", "transaction_quarantine"
+)
 
 reference_job = define_asset_job(
     "reference_job",
@@ -48,7 +50,7 @@ weekly_job = define_asset_job(
     "weekly_job",
     # Not the whole-history audits: the weekly run costs a month's work however long the history
     # (audit_job runs them monthly, publish_job on demand).
-    selection=(AssetSelection.assets("purchase_counts_snapshot").upstream() | AssetSelection.assets(*VIEWS))
+    selection=(AssetSelection.assets("purchase_counts_snapshot").upstream() | AssetSelection.assets(*VIEWS) | MONTH)
     - WHOLE_HISTORY
     - LATEST_MONTH_CHECKS,
     description=(

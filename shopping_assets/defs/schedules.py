@@ -2,21 +2,20 @@
 
 Design. `weekly_job` is the month's snapshot plus everything upstream of it (reference
 tables, the month's transaction chain, the views), and the weekly view too. Dagster
-allows unpartitioned assets in a run that has a partition key: they materialize
-unpartitioned, the partitioned ones for that month, and the run orders the steps by
-dependency, so the views are recreated after the month has loaded and the month's
-snapshot is written last. A tick therefore requests one self-contained run per
-touched month instead of separate reference_job, transactions_job and publish_job
-runs, which Dagster would launch without any order among them. Every step works on
-one month or on small tables, so a weekly run costs the same with a month of history
-as with years of it.
+allows unpartitioned assets in a run that has a partition key or range: they
+materialize unpartitioned, the partitioned ones for those months, and the run orders
+the steps by dependency, so the views are recreated after the months have loaded and
+the snapshots are written last. A tick therefore requests one self-contained run, for
+the month the past week touched or, when the week spans a month end, for both months
+as a range: the later month's snapshot is written after the earlier month has loaded
+(it counts the purchases that month's last file dates past midnight into it). Every
+step works on those months or on small tables, so a weekly run costs the same with a
+month of history as with years of it.
 
-When the week spans a month boundary the tick requests two runs, the earlier month
-first; both reload the reference tables and recreate the views, which is harmless
-(each replaces its target whole, and a view always reads the current tables). They
-carry the MONTH_ORDER_QUEUE tag, which the instance's run queue limits to one run at
-a time (instance.py), so they run in that order: the later month's snapshot then
-counts the purchases the earlier month's last file dates past midnight into it.
+The run carries the MONTH_ORDER_QUEUE tag, which the instance's run queue limits to
+one run at a time (instance.py), so it never overlaps a bucket-sensor run reloading
+the same months out of order; a tick on an instance without that limit fails, saying
+what to add to dagster.yaml.
 
 The checks that aggregate all of history run in `audit_job`, on the 1st of every
 month at 07:00 UTC (and from the UI after a backfill); a failed audit fails its run,
@@ -43,8 +42,8 @@ from dagster import (
 )
 
 from shopping_assets.defs.jobs import audit_job, weekly_job
-from shopping_assets.instance import MONTH_ORDER_QUEUE
-from shopping_assets.partitions import monthly_partitions
+from shopping_assets.instance import MONTH_ORDER_QUEUE, require_month_order_queue
+from shopping_assets.partitions import month_run_request, monthly_partitions
 from shopping_assets.settings import Settings, SettingsError
 
 # How far back a tick looks. Fixed, not derived from the cron: a more frequent cron
@@ -88,24 +87,20 @@ def weekly_schedule(cron: str, partitions: PartitionsDefinition) -> ScheduleDefi
             execution_timezone="UTC",
             default_status=DefaultScheduleStatus.RUNNING,
             description=(
-                "Weekly delivery (SHOPPING_WEEKLY_CRON, default Monday 06:00 UTC): one weekly_job run per "
-                "month partition the past 7 days touched."
+                "Weekly delivery (SHOPPING_WEEKLY_CRON, default Monday 06:00 UTC): one weekly_job run over the "
+                "month partitions the past 7 days touched."
             ),
         )
-        def weekly_refresh(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
+        def weekly_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+            require_month_order_queue(context.instance)
             scheduled = context.scheduled_execution_time
             months = touched_months(scheduled, partitions)
             if not months:
                 return SkipReason(f"{scheduled:%Y-%m-%d} is before the first partition ({partitions.start:%Y-%m})")
-            # run_key = tick date + month: a re-evaluated tick never launches a second run.
-            return [
-                RunRequest(
-                    run_key=f"weekly:{scheduled:%Y-%m-%dT%H:%M}:{key}",
-                    partition_key=key,
-                    tags={MONTH_ORDER_QUEUE: "weekly_refresh"},
-                )
-                for key in months  # oldest first: the queue launches them in this order
-            ]
+            # run_key = the tick's time: a re-evaluated tick never launches a second run
+            return month_run_request(
+                f"weekly:{scheduled:%Y-%m-%dT%H:%M}", months, {MONTH_ORDER_QUEUE: "weekly_refresh"}
+            )
 
     except DagsterInvalidDefinitionError as exc:
         raise SettingsError(f"SHOPPING_WEEKLY_CRON={cron!r} is not a valid cron string") from exc

@@ -17,6 +17,7 @@ snapshot of M depends on both, and reloading M-1 makes M's stale too.
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,12 +25,10 @@ import dagster as dg
 import pyarrow.compute as pc
 from dagster import (
     AssetCheckResult,
-    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    MaterializeResult,
     MetadataValue,
     TimeWindowPartitionMapping,
     asset,
@@ -37,7 +36,9 @@ from dagster import (
 
 from shopping_assets import tables
 from shopping_assets.export import sql_batches, write
-from shopping_assets.partitions import monthly_partitions
+from shopping_assets.metadata import OWNERS, code_references, code_version
+from shopping_assets.partition_results import MonthResult, months_of, partitioned_check, report
+from shopping_assets.partitions import backfill_policy, monthly_partitions
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import service_retry
@@ -50,6 +51,8 @@ CSV_FOLDER = "exports/purchase_counts_by_month_csv/"
 MANIFEST = "_manifest.json"
 # Every month's files share one schema, an empty month's too, so the folder reads as one dataset.
 SCHEMA = tables.PURCHASE_COUNTS_BY_MONTH.arrow_schema()
+SNAPSHOT = AssetKey("purchase_counts_snapshot")
+SQL = ("mart/month_export", "mart/month_known_basket_lines")
 
 
 def as_of(context: AssetExecutionContext) -> str:
@@ -61,8 +64,15 @@ def as_of(context: AssetExecutionContext) -> str:
 
 def purchase_counts_snapshot(
     context: AssetExecutionContext, warehouse: Warehouse, lake: Lake, output: Path
-) -> MaterializeResult:
-    month = context.partition_key
+) -> Iterator:
+    results = {month: month_snapshot(context, warehouse, lake, output, month) for month in months_of(context)}
+    yield from report(context, {SNAPSHOT: results})
+
+
+def month_snapshot(
+    context: AssetExecutionContext, warehouse: Warehouse, lake: Lake, output: Path, month: str
+) -> MonthResult:
+    """Write one month's files, and publish them if they count what they should."""
     where = f"month={month[:7]}/"
     parquet = output / PARQUET_FOLDER.removeprefix("exports/") / where / "purchase_counts.parquet"
     csv = output / CSV_FOLDER.removeprefix("exports/") / where / "purchase_counts.csv"
@@ -96,17 +106,17 @@ def purchase_counts_snapshot(
     if published:  # files that fail their check stay in the local copy, never reach consumers
         lake.mirror({csv_key: csv}, CSV_FOLDER + where)
         lake.mirror({parquet_key: parquet, PARQUET_FOLDER + where + MANIFEST: manifest_path}, PARQUET_FOLDER + where)
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
+    return MonthResult(
+        {
+            "dagster/partition_row_count": rows,
             "basket lines": counted,
             "published": published,
-            "uri": MetadataValue.url(lake.uri(PARQUET_FOLDER + where)),
+            "dagster/uri": lake.uri(PARQUET_FOLDER + where),
             "csv uri": MetadataValue.url(lake.uri(CSV_FOLDER + where)),
             "local copy": MetadataValue.path(str(parquet.parent)),
-            "bytes": sum(file["bytes"] for file in manifest["files"].values()),
+            "dagster/size_bytes": sum(file["bytes"] for file in manifest["files"].values()),
         },
-        check_results=[
+        [
             AssetCheckResult(
                 check_name="matches_basket_lines",
                 passed=published,
@@ -125,10 +135,13 @@ def _sha256(path: Path) -> str:
 
 
 def snapshot_asset(settings: Settings) -> AssetsDefinition:
+    partitions = monthly_partitions(settings)
+
     @asset(
         name="purchase_counts_snapshot",
-        partitions_def=monthly_partitions(settings),
+        partitions_def=partitions,
         retry_policy=service_retry(settings),
+        backfill_policy=backfill_policy(settings),
         deps=[
             AssetKey("purchase_counts_by_month"),
             AssetDep("transaction_items", partition_mapping=TimeWindowPartitionMapping(start_offset=-1)),
@@ -141,21 +154,26 @@ def snapshot_asset(settings: Settings) -> AssetsDefinition:
             "exports/purchase_counts_by_month/month=YYYY-MM/, CSV under exports/purchase_counts_by_month_csv/. "
             "Sum the months for all-time counts."
         ),
-        metadata={"dagster/column_schema": tables.PURCHASE_COUNTS_BY_MONTH.column_schema()},
+        owners=OWNERS,
+        code_version=code_version(month_snapshot, SQL),
+        metadata={
+            "dagster/column_schema": tables.PURCHASE_COUNTS_BY_MONTH.column_schema(),
+            "dagster/uri": f"{settings.stage_url}{PARQUET_FOLDER}",
+            **code_references(month_snapshot, SQL),
+        },
         check_specs=[
-            AssetCheckSpec(
+            partitioned_check(
                 "matches_basket_lines",
-                asset="purchase_counts_snapshot",
+                "purchase_counts_snapshot",
+                "The month's files count every basket line dated in the month whose customer and product are "
+                "known, once (counted from STAGING.TRANSACTION_ITEMS, pruned to the month's two partitions).",
+                partitions,
                 blocking=True,
-                description=(
-                    "The month's files count every basket line dated in the month whose customer and product are "
-                    "known, once (counted from STAGING.TRANSACTION_ITEMS, pruned to the month's two partitions)."
-                ),
             )
         ],
     )
-    def snapshot(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> MaterializeResult:
-        return purchase_counts_snapshot(context, warehouse, lake, settings.output_dir)
+    def snapshot(context: AssetExecutionContext, warehouse: Warehouse, lake: Lake) -> Iterator:
+        yield from purchase_counts_snapshot(context, warehouse, lake, settings.output_dir)
 
     return snapshot
 
