@@ -6,17 +6,21 @@ but a probe object under `transactions/_doctor/` in the bucket and session-tempo
 tables, and removes the object. The load probe runs the pipeline's own SQL on a file
 of every line kind the data-quality catalogue knows (with CRLF line ends, a BOM, a
 blank line, a backslash and a last line without an end), so what Snowflake's COPY and
-parser do on this account is seen, not assumed. The embedded deployment has no TLS
+parser do on this account is seen, not assumed. The pandas probe goes the pandas IO
+manager's way (write_pandas) as far as its COPY: a temporary stage and file format in
+MART, a PUT of a Parquet file and INFER_SCHEMA over it. The embedded deployment has no TLS
 policy, roles or grants to check: those probes say so and pass.
 """
 
 from __future__ import annotations
 
+import tempfile
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -29,6 +33,15 @@ from shopping_assets.settings import Settings
 PROBE_FOLDER = "transactions/_doctor/"
 PROBE_LINES = "DOCTOR_PROBE_LINES"
 ARROW_ROWS = 300_000
+# A frame of each kind of column the pipeline's DataFrames hold, and the types the emulator
+# infers for it as Parquet (emulator_gaps/write_pandas.py), which the pandas probe compares.
+PANDAS_PROBE = {
+    "N": ([1, 2], "NUMBER(38, 0)"),
+    "X": ([0.5, None], "REAL"),
+    "T": (["t", None], "TEXT"),
+    "D": ([date(2024, 1, 1), None], "DATE"),
+    "AT": ([datetime(2024, 1, 1, 9, 30), None], "TIMESTAMP_NTZ(9)"),
+}
 
 
 @dataclass(frozen=True)
@@ -239,6 +252,30 @@ class Doctor:
         ok = rows == ARROW_ROWS and total == ARROW_ROWS * (ARROW_ROWS - 1) // 2
         return Probe("arrow batches", ok, f"{rows} rows in {batches} batches, each cast to the declared int64 schema")
 
+    def pandas_writes(self) -> Probe:
+        """write_pandas' statements up to its COPY, as the pipeline's role in MART."""
+        import pandas as pd
+        import snowflake.connector
+
+        frame = pd.DataFrame({name: values for name, (values, _) in PANDAS_PROBE.items()})
+        advice = "rerun `shopping-pipeline bootstrap`: the role needs CREATE STAGE and CREATE FILE FORMAT on MART"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "probe.parquet"
+            frame.to_parquet(path, compression="gzip")  # as write_pandas writes its chunks
+            try:
+                with self.warehouse.session() as session:
+                    session.run("doctor/pandas_write_objects")
+                    session.run("doctor/pandas_write_put", file_url=path.as_uri())
+                    inferred = dict(session.rows("doctor/pandas_write_infer_schema"))
+            except snowflake.connector.errors.ProgrammingError as error:
+                return Probe("pandas writes", False, str(error.msg), advice)
+        emulator = {name: kind for name, (_, kind) in PANDAS_PROBE.items()}
+        differs = {name: emulator.get(name) for name, kind in inferred.items() if emulator.get(name) != kind}
+        detail = f"a temporary stage and file format in MART, a PUT, INFER_SCHEMA: {inferred}" + (
+            f"; the emulator infers {differs} there (report it)" if differs else ", as the emulator infers them"
+        )
+        return Probe("pandas writes", set(inferred) == set(emulator), detail, "see INFER_SCHEMA's answer")
+
     def probes(self) -> Iterator[Callable[[], Probe | Iterator[Probe]]]:
         yield from (
             self.s3_reachable,
@@ -250,6 +287,7 @@ class Doctor:
             self.load,
             self.regexp,
             self.arrow,
+            self.pandas_writes,
         )
 
 

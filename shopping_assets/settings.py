@@ -224,6 +224,8 @@ class Settings:
     freshness_lower_bound_hours: int = 6
     quarantine_warn_rate: float = 0.01
     quarantine_max_rate: float = 0.10
+    # how many weeks, back from the latest purchase loaded, MART.WEEKLY_SUMMARY shows
+    summary_weeks: int = 12
     # how long the emulator keeps a dead client's open transaction (Snowflake: 5 minutes)
     emulator_detached_timeout: float = 30.0
     dagster_home: Path | None = None
@@ -287,6 +289,7 @@ class Settings:
             freshness_lower_bound_hours=whole_number("SHOPPING_FRESHNESS_LOWER_BOUND_HOURS", 6),
             quarantine_warn_rate=rate("SHOPPING_QUARANTINE_WARN_RATE", 0.01),
             quarantine_max_rate=rate("SHOPPING_QUARANTINE_MAX_RATE", 0.10),
+            summary_weeks=whole_number("SHOPPING_SUMMARY_WEEKS", 12),
             emulator_detached_timeout=seconds("SHOPPING_EMULATOR_DETACHED_TIMEOUT", 30),
             dagster_home=Path(dagster_home).resolve() if dagster_home else None,
             alerts=AlertSettings.from_env(),

@@ -18,6 +18,7 @@ ARROW_TYPES = {
     "NUMBER": pa.int64(),  # every NUMBER here is a whole number
     "DATE": pa.date32(),
     "TIMESTAMP_NTZ": pa.timestamp("us"),
+    "FLOAT": pa.float64(),
 }
 
 
@@ -163,6 +164,21 @@ def purchase_counts_by(period: str) -> Table:
 PURCHASE_COUNTS_BY_WEEK = purchase_counts_by("WEEK")
 PURCHASE_COUNTS_BY_MONTH = purchase_counts_by("MONTH")
 
+# Rewritten whole from a DataFrame by the pandas IO manager (bootstrap creates it).
+WEEKLY_SUMMARY = Table(
+    "MART",
+    "WEEKLY_SUMMARY",
+    "table",
+    _columns(
+        ("PERIOD_START", "DATE", "first day of the week (a Monday)"),
+        ("ISO_WEEK", "VARCHAR", "the ISO week, e.g. 2024-W05"),
+        ("CUSTOMERS", "NUMBER", "customers who bought in the week"),
+        ("PRODUCTS", "NUMBER", "products bought in the week"),
+        ("PURCHASES", "NUMBER", "basket lines bought in the week (twice in a basket counts 2)"),
+        ("PURCHASES_PER_CUSTOMER", "FLOAT", "PURCHASES / CUSTOMERS, to 2 decimals"),
+    ),
+)
+
 ALL = (
     RAW_CUSTOMERS,
     RAW_PRODUCTS,
@@ -174,4 +190,5 @@ ALL = (
     PURCHASE_COUNTS,
     PURCHASE_COUNTS_BY_WEEK,
     PURCHASE_COUNTS_BY_MONTH,
+    WEEKLY_SUMMARY,
 )

@@ -436,10 +436,23 @@ def test_loader_and_transformer_stay_in_their_layers(base_settings):
     assert not any("STAGING" in g[2] or "MART" in g[2] for g in loader)
     assert ("USAGE", "INTEGRATION", "SHOPPING_S3", "SHOPPING_LOADER") in loader
     assert {"SELECT", "INSERT", "DELETE"} <= {g[0] for g in loader if g[1] == "FUTURE TABLES IN SCHEMA"}
-    # bootstrap creates every long-lived object: the only CREATE at run time is MART's views
+    # bootstrap creates every long-lived object: the only CREATEs at run time are in MART, its views
+    # and what the pandas IO manager's write_pandas asks for (its CREATE TABLE IF NOT EXISTS, its
+    # temporary stage and file format)
     assert {g[0] for g in loader if g[1] == "SCHEMA"} == {"USAGE"}
     assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.STAGING"} == {"USAGE"}
-    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.MART"} == {"USAGE", "CREATE VIEW"}
+    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.MART"} == {
+        "USAGE",
+        "CREATE VIEW",
+        "CREATE TABLE",
+        "CREATE STAGE",
+        "CREATE FILE FORMAT",
+    }
+    assert {g[0] for g in transformer if g[1] == "FUTURE TABLES IN SCHEMA" and g[2] == "SHOPPING.MART"} == {
+        "SELECT",
+        "INSERT",
+        "DELETE",
+    }
     assert not any(g[0].startswith("CREATE") for g in objects if g[2] != "SHOPPING.MART")
     # the transformer only reads RAW, and writes STAGING's rows
     assert {g[0] for g in transformer if g[2] == "SHOPPING.RAW"} == {"USAGE", "SELECT"}

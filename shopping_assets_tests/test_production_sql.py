@@ -121,6 +121,33 @@ def test_the_audit_notices_a_grant_bootstrap_no_longer_makes(config, monkeypatch
     ]
 
 
+def test_the_audit_checks_what_the_pandas_io_manager_sends_from_library_code(config, monkeypatch):
+    """Its statements are not in sql/: the audit reads them from bootstrap/io_manager.py."""
+    declared = audit.library_statements(config)
+    assert {s.role for s in declared} == {"SHOPPING_PIPELINE"}
+    assert any(s.text.startswith("CREATE TEMP STAGE") for s in declared)
+    assert any(s.text.startswith("PUT ") for s in declared)
+    original = sql.statements
+
+    def without_mart_creates(name: str) -> tuple[str, ...]:
+        found = original(name)
+        if name != "bootstrap/07_grants_transformer":
+            return found
+        return tuple(s.replace(", CREATE TABLE, CREATE STAGE, CREATE FILE FORMAT", "") for s in found)
+
+    monkeypatch.setattr(sql, "statements", without_mart_creates)
+    not_granted = ": not granted to SHOPPING_PIPELINE"
+    assert audit.findings(config) == [
+        f"sql/doctor/pandas_write_objects.sql: CREATE STAGE on SCHEMA SHOPPING.MART{not_granted}",
+        f"sql/doctor/pandas_write_objects.sql: CREATE FILE FORMAT on SCHEMA SHOPPING.MART{not_granted}",
+        f"snowflake.connector.pandas_tools: _create_temp_stage: CREATE STAGE on SCHEMA SHOPPING.MART{not_granted}",
+        "snowflake.connector.pandas_tools: _create_temp_file_format: CREATE FILE FORMAT on SCHEMA SHOPPING.MART"
+        + not_granted,
+        "snowflake.connector.pandas_tools: write_pandas (create_table_sql): CREATE TABLE on SCHEMA SHOPPING.MART"
+        + not_granted,
+    ]
+
+
 def test_bootstrap_audit_exits_0_only_when_clean(config, monkeypatch, capsys):
     from shopping_assets.cli import main
 
@@ -191,7 +218,7 @@ def test_run_time_sql_keeps_to_utc_try_casts_and_qualified_temporary_tables(conf
         assert not re.search(r"CURRENT_TIMESTAMP|LOCALTIMESTAMP|GETDATE|SYSTIMESTAMP", statement.text), statement.source
         if isinstance(tree, exp.Create) and "TEMPORARY" in statement.text:
             table = tree.find(exp.Table)
-            assert (table.catalog, table.db) in {("SHOPPING", "RAW"), ("SHOPPING", "STAGING")}, statement.source
+            assert (table.catalog, table.db) in {("SHOPPING", s) for s in ("RAW", "STAGING", "MART")}, statement.source
     # the checks that would have caught the old statements
     assert _casts_that_can_raise(_parsed("SELECT PURCHASED_TEXT::TIMESTAMP_NTZ, TO_NUMBER(PRICE_TEXT) FROM T")) == [
         "CAST(PURCHASED_TEXT AS TIMESTAMPNTZ)",

@@ -275,4 +275,5 @@ def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(settings):
         "purchase_counts_by_week",
         "purchase_counts_by_month",
         "purchase_counts_snapshot",
+        "weekly_summary",
     }

@@ -24,13 +24,15 @@ HANDSHAKE = {
 
 
 # The pipeline's own objects, created by bootstrap and never at run time (the pipeline's
-# role has no CREATE privilege for them), in dependency order.
+# role has no CREATE privilege for them but MART's tables, for write_pandas' CREATE TABLE
+# IF NOT EXISTS), in dependency order.
 PIPELINE_OBJECTS = (
     ("setup/02_file_formats", "the file formats the loads read with, every option explicit"),
     ("setup/03_stage", "the stage over the bucket's prefix, through the storage integration"),
     ("setup/04_tables", "RAW and STAGING tables"),
     ("setup/05_staging_views", "the typed reference views and their checks"),
     ("setup/06_load_lock", "the load lock"),
+    ("setup/07_weekly_summary", "MART.WEEKLY_SUMMARY, which the pandas IO manager rewrites"),
 )
 
 

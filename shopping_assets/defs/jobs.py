@@ -11,6 +11,7 @@ from dagster import AssetSelection, define_asset_job
 from shopping_assets.defs.alerts.freshness import LATEST_MONTH_CHECKS
 from shopping_assets.defs.mart.audits import WHOLE_HISTORY
 from shopping_assets.defs.mart.views import VIEWS
+from shopping_assets.defs.mart.weekly_summary import WEEKLY_SUMMARY
 
 REFERENCE = AssetSelection.assets(
     *(f"{stage}" for name in ("customers", "products") for stage in (f"{name}_file", f"{name}_object", f"raw_{name}"))
@@ -31,8 +32,8 @@ transactions_job = define_asset_job(
 )
 publish_job = define_asset_job(
     "publish_job",
-    selection=(AssetSelection.assets(*VIEWS) | WHOLE_HISTORY) - LATEST_MONTH_CHECKS,
-    description="(Re)creates the purchase-count views and audits them over all of history.",
+    selection=(AssetSelection.assets(*VIEWS, WEEKLY_SUMMARY) | WHOLE_HISTORY) - LATEST_MONTH_CHECKS,
+    description="(Re)creates the purchase-count views and audits them over all of history; the weekly summary.",
 )
 snapshot_job = define_asset_job(
     "snapshot_job",
@@ -50,12 +51,16 @@ weekly_job = define_asset_job(
     "weekly_job",
     # Not the whole-history audits: the weekly run costs a month's work however long the history
     # (audit_job runs them monthly, publish_job on demand).
-    selection=(AssetSelection.assets("purchase_counts_snapshot").upstream() | AssetSelection.assets(*VIEWS) | MONTH)
+    selection=(
+        AssetSelection.assets("purchase_counts_snapshot").upstream()
+        | AssetSelection.assets(*VIEWS, WEEKLY_SUMMARY)
+        | MONTH
+    )
     - WHOLE_HISTORY
     - LATEST_MONTH_CHECKS,
     description=(
-        "One month partition plus the reference tables, then the views, then the month's snapshot: the weekly "
-        "refresh, as one run."
+        "One month partition plus the reference tables, then the views, then the month's snapshot and the weekly "
+        "summary: the weekly refresh, as one run."
     ),
 )
 bucket_transactions_job = define_asset_job(
@@ -64,7 +69,7 @@ bucket_transactions_job = define_asset_job(
     selection=AssetSelection.assets("raw_transaction_lines").downstream() - WHOLE_HISTORY - LATEST_MONTH_CHECKS,
     description=(
         "One month from the objects already in the bucket: RAW lines -> basket items -> the views -> the month's "
-        "snapshot."
+        "snapshot and the weekly summary."
     ),
 )
 

@@ -10,6 +10,7 @@ from shopping_assets.defs.alerts.notifiers import Alerts
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.snowflake import snowflake_resource
+from shopping_assets.resources.snowflake_pandas import IO_MANAGER_KEY, snowflake_pandas_io_manager
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.settings import Settings
 
@@ -51,4 +52,6 @@ def build_resources(settings: Settings, inputs: InputData | None = None) -> dict
             emulator=settings.local,
             lock_timeout=settings.lock_timeout,
         ),
+        # DataFrame assets as MART tables, through the same login as the warehouse's sessions
+        IO_MANAGER_KEY: snowflake_pandas_io_manager(settings),
     }

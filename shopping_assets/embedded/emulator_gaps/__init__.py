@@ -25,12 +25,29 @@ a window over the whole lateral join: slow (most of a month's flatten time), and
 its INDEX is not guaranteed to be the position in the array. FLATTEN_MACRO below
 replaces it with the same columns, computed per input: the position as INDEX, and
 twice as fast.
+
+SnowflakePandasIOManager writes a DataFrame through the connector's `write_pandas`:
+CREATE TEMP STAGE, PUT of a Parquet file, CREATE TEMP FILE FORMAT, INFER_SCHEMA,
+CREATE TABLE IF NOT EXISTS and COPY INTO ... FROM (SELECT $1:"COL"::TYPE ...), every
+name bound as IDENTIFIER('"DB"."SCHEMA"."NAME"'). fakesnow 0.12.1 lacks parts of that;
+`write_pandas.py` closes each gap, so the same IO manager runs on both sides:
+- IDENTIFIER('"DB"."S"."T"') names one object in DB.S (fakesnow made a single name of
+  the whole string, so the PUT found no stage and the connector failed with KeyError);
+- TABLE(INFER_SCHEMA(LOCATION => '@stage', FILE_FORMAT => 'format')) over staged Parquet;
+- a COPY transformation reading FROM '@stage' written as a string, and keeping its
+  $1:"COL" names quoted (a column named like a DuckDB keyword, AT, failed to parse);
+- a missing table is "Object 'X' does not exist or not authorized." as Snowflake words
+  it: dagster's DELETE before a table's first write ignores exactly that error;
+- a NULL timestamp reads back as NULL (fakesnow sent 1970-01-01 for every NULL);
+- temporary stages and file formats go when their session closes, as Snowflake's do.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from shopping_assets.embedded.emulator_gaps import write_pandas
 
 REPEATED_KEY_LINE = (
     '{"customer_id": "C1", "customer_id": "C2", "basket": [{"product_id": "P01", "price": 10}], '
@@ -188,6 +205,7 @@ def install(duck_conn) -> None:
     use_flatten_macro()
     use_unqualified_temporary_tables()
     accept_csv_options_as_read()
+    write_pandas.install()
     duck_conn.execute(EMULATOR_MACROS)
 
 
