@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import GeneratorConfig
 from .dates import months_ending
+from .history import write_reference_history
 from .writer import default_workers, generate
 
 DEFAULT_OUT = Path("input_data/starter")
@@ -39,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument("--csv-bom", action="store_true", help="start both CSVs with a UTF-8 BOM (a fault)")
     parser.add_argument(
+        "--reference-history",
+        action="store_true",
+        help=(
+            "also write the reference files as they changed: reference/d=YYYY-MM-01/customers.csv and products.csv "
+            "for every month of the range, each month a few loyalty scores changed (now and then a product "
+            "recategorised, a customer joining or away for a month); the top-level files become the last month's. "
+            "Deterministic by --seed (and the range)"
+        ),
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=default_workers(),
@@ -61,6 +72,8 @@ def run_from_args(args: argparse.Namespace) -> dict:
     start, end = date_range(args)
     config = GeneratorConfig(customers=args.customers, seed=args.seed, faults=args.faults, csv_bom=args.csv_bom)
     stats = generate(args.out, config, start, end, progress=not args.quiet, workers=args.workers)
+    if args.reference_history:
+        stats["reference_history"] = write_reference_history(args.out, config, start, end)
     if not args.quiet:
         print(summary(stats, start, end, args.out))
     return stats
@@ -68,11 +81,18 @@ def run_from_args(args: argparse.Namespace) -> dict:
 
 def summary(stats: dict, start: date, end: date, out: Path) -> str:
     seconds = max(stats["seconds"], 1e-9)
+    history = stats.get("reference_history")
+    changes = (
+        f"; reference history: {history['snapshots']} monthly snapshots, {history['score_changes']:,} score changes, "
+        f"{history['recategorised']} products recategorised"
+        if history
+        else ""
+    )
     return (
         f"{start}..{end} -> {out}: {stats['transactions']:,} transactions, "
         f"{stats['lines']:,} lines ({stats['faults']:,} faulty), {len(stats['files']):,} files, "
         f"{stats['bytes'] / 1e6:,.1f} MB in {seconds:.2f} s "
-        f"({stats['transactions'] / seconds:,.0f} transactions/s)"
+        f"({stats['transactions'] / seconds:,.0f} transactions/s){changes}"
     )
 
 

@@ -17,6 +17,10 @@ def install(hook: Callable[[str], None]) -> None:
     _hooks.append(hook)
 
 
+def uninstall(hook: Callable[[str], None]) -> None:
+    _hooks.remove(hook)
+
+
 def reached(point: str) -> None:
     for hook in _hooks:
         hook(point)

@@ -27,7 +27,16 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Read by every command, as `dagster dev` (run in PROJECT_DIR) reads it for the UI;
 # variables already in the environment win.
 DOTENV = PROJECT_DIR / ".env"
-EXPORTABLE = ("purchase_counts", "purchase_counts_by_week", "purchase_counts_by_month", "quarantine")
+EXPORTABLE = (
+    "purchase_counts",
+    "purchase_counts_by_week",
+    "purchase_counts_by_month",
+    "quarantine",
+    "customers_history",
+    "products_history",
+    "purchase_counts_by_week_as_purchased",
+    "purchase_counts_by_month_as_purchased",
+)
 
 
 def dagster_home(settings: Settings) -> Path:

@@ -19,6 +19,7 @@ ARROW_TYPES = {
     "DATE": pa.date32(),
     "TIMESTAMP_NTZ": pa.timestamp("us"),
     "FLOAT": pa.float64(),
+    "BOOLEAN": pa.bool_(),
 }
 
 
@@ -141,6 +142,52 @@ STAGING_PRODUCTS = Table(
     ),
 )
 
+# Type-2 history (sql/setup/04_tables.sql): one row per version of an id's values.
+_VALIDITY = (
+    ("VALID_FROM", "TIMESTAMP_NTZ", "when the version took effect: its load's time, or its dated snapshot's day"),
+    ("VALID_TO", "TIMESTAMP_NTZ", "when a later load changed or removed it (exclusive); empty while current"),
+    ("IS_CURRENT", "BOOLEAN", "true for the id's latest version, while the file still holds it"),
+    ("SOURCE_FILE", "VARCHAR", "the object the version was read from (a dated snapshot's own key)"),
+    ("LOADED_AT", "TIMESTAMP_NTZ", "when the version was recorded (UTC)"),
+)
+CUSTOMERS_HISTORY = Table(
+    "STAGING",
+    "CUSTOMERS_HISTORY",
+    "table",
+    _columns(
+        ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
+        ("LOYALTY_SCORE", "NUMBER", "the loyalty score this version held, 1-10"),
+        *_VALIDITY,
+    ),
+)
+PRODUCTS_HISTORY = Table(
+    "STAGING",
+    "PRODUCTS_HISTORY",
+    "table",
+    _columns(
+        ("PRODUCT_ID", "VARCHAR", "product id, e.g. P03"),
+        ("PRODUCT_DESCRIPTION", "VARCHAR", "the description this version held"),
+        ("PRODUCT_CATEGORY", "VARCHAR", "the category this version held"),
+        *_VALIDITY,
+    ),
+)
+REFERENCE_LOADS = Table(
+    "STAGING",
+    "REFERENCE_LOADS",
+    "table",
+    _columns(
+        ("SOURCE", "VARCHAR", "customers or products"),
+        ("AS_OF", "TIMESTAMP_NTZ", "the moment the load describes: its time, or its dated snapshot's day"),
+        ("DATED", "BOOLEAN", "true for a dated snapshot (reference/d=YYYY-MM-DD/)"),
+        _SOURCE,
+        ("DIGEST", "VARCHAR", "SHA-256 of a dated snapshot's file"),
+        ("VALID_ROWS", "NUMBER", "the file's valid rows"),
+        ("OPENED", "NUMBER", "versions the load opened"),
+        ("CLOSED", "NUMBER", "versions the load closed"),
+        _LOADED,
+    ),
+)
+
 _COUNT_KEYS = (
     ("CUSTOMER_ID", "VARCHAR", "customer id, e.g. C1"),
     ("LOYALTY_SCORE", "NUMBER", "the customer's loyalty score, 1-10"),
@@ -179,6 +226,22 @@ WEEKLY_SUMMARY = Table(
     ),
 )
 
+
+def purchase_counts_as_purchased(period: str) -> Table:
+    """MART.PURCHASE_COUNTS_BY_WEEK_AS_PURCHASED or _BY_MONTH_AS_PURCHASED: the period view's
+    columns, with the score and category valid at each purchase."""
+    current = purchase_counts_by(period)
+    as_purchased = {
+        "LOYALTY_SCORE": "the customer's loyalty score when they bought, 1-10",
+        "PRODUCT_CATEGORY": "the product's category when it was bought",
+    }
+    columns = tuple(Column(c.name, c.type, as_purchased.get(c.name, c.description)) for c in current.columns)
+    return Table("MART", f"{current.name}_AS_PURCHASED", "view", columns)
+
+
+PURCHASE_COUNTS_BY_WEEK_AS_PURCHASED = purchase_counts_as_purchased("WEEK")
+PURCHASE_COUNTS_BY_MONTH_AS_PURCHASED = purchase_counts_as_purchased("MONTH")
+
 ALL = (
     RAW_CUSTOMERS,
     RAW_PRODUCTS,
@@ -191,4 +254,9 @@ ALL = (
     PURCHASE_COUNTS_BY_WEEK,
     PURCHASE_COUNTS_BY_MONTH,
     WEEKLY_SUMMARY,
+    CUSTOMERS_HISTORY,
+    PRODUCTS_HISTORY,
+    REFERENCE_LOADS,
+    PURCHASE_COUNTS_BY_WEEK_AS_PURCHASED,
+    PURCHASE_COUNTS_BY_MONTH_AS_PURCHASED,
 )

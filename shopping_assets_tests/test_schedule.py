@@ -152,6 +152,8 @@ def test_the_monthly_audit_runs_the_whole_history_checks(make_pipeline):
     result = _definitions(pipeline).resolve_job_def("audit_job").execute_in_process(instance=DagsterInstance.get())
     evaluations = result.get_asset_check_evaluations()
     assert sorted((e.asset_key.to_user_string(), e.check_name, e.passed) for e in evaluations) == [
+        ("customers_history", "valid_intervals", True),
+        ("products_history", "valid_intervals", True),
         ("purchase_counts", "total_matches_items", True),
         ("purchase_counts_by_month", "reconciles_with_all_time", True),
         ("purchase_counts_by_week", "reconciles_with_all_time", True),

@@ -52,6 +52,12 @@ SAMPLE_VALUES = {
     "rows": 300000,
     "weeks": 12,
     "file_url": "file:///tmp/doctor/probe.parquet",
+    "as_of": "2024-01-01 00:00:00",
+    "dated": True,
+    "digest": "0" * 64,
+    "valid_rows": 137,
+    "opened": 1,
+    "closed": 1,
 }
 
 PLURAL = {"TABLE": "TABLES", "VIEW": "VIEWS", "STAGE": "STAGES", "FILE FORMAT": "FILE FORMATS"}
@@ -95,7 +101,7 @@ class Inventory:
 
 def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
     """Each family of identifier sets the code passes to its SQL files."""
-    from shopping_assets import doctor
+    from shopping_assets import doctor, reference_history
     from shopping_assets.defs.mart import views as mart
     from shopping_assets.defs.reference import assets as reference
     from shopping_assets.defs.transactions import assets as transactions
@@ -105,6 +111,7 @@ def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
     pipeline = config.account("pipeline")
     return [
         [ref.identifiers for ref in reference.TABLES],
+        [history.identifiers for history in reference_history.HISTORIES],
         [mart.period_identifiers(period) for period in mart.DAY_OF],
         exports,
         [transactions.LINES, {"lines": doctor.PROBE_LINES}],

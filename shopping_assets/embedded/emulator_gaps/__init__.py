@@ -19,6 +19,9 @@ Known emulator differences that need no stand-in, because nothing depends on the
 - TRY_CAST of text to TIMESTAMP_NTZ raises on the emulator where Snowflake returns
   NULL; the classification reaches it only through the pattern that guards it, so
   both give the same answer.
+- fakesnow sends a NULL TIMESTAMP_NTZ to the client as 1970-01-01 00:00:00 (its Arrow
+  struct of epoch and fraction carries no nulls). A current version's VALID_TO is NULL, so
+  `keep_null_timestamps` below gives the struct the column's nulls, as Snowflake sends them.
 
 The emulator's own FLATTEN (fakesnow's `_fs_flatten` macro) numbers elements with
 a window over the whole lateral join: slow (most of a month's flatten time), and
@@ -191,6 +194,26 @@ def accept_csv_options_as_read() -> None:
     copy_into.handle_csv = handle_csv
 
 
+def keep_null_timestamps() -> None:
+    """Make fakesnow's server send NULL timestamps as NULL, not as the epoch (see the docstring)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from fakesnow import arrow
+
+    original = arrow.timestamp_to_sf_struct
+
+    def timestamp_to_sf_struct(ts):
+        if isinstance(ts, pa.ChunkedArray):
+            ts = ts.combine_chunks()
+        struct = original(ts)
+        if not ts.null_count:
+            return struct
+        children = [pc.fill_null(struct.field(i), 0) for i in range(struct.type.num_fields)]
+        return pa.StructArray.from_arrays(children, fields=list(struct.type), mask=ts.is_null())
+
+    arrow.timestamp_to_sf_struct = timestamp_to_sf_struct
+
+
 def use_flatten_macro() -> None:
     """Make fakesnow create FLATTEN_MACRO in every database it attaches from now on."""
     from string import Template
@@ -203,6 +226,7 @@ def use_flatten_macro() -> None:
 def install(duck_conn) -> None:
     """Called by the emulator's launcher on its shared DuckDB connection, before any database is attached."""
     use_flatten_macro()
+    keep_null_timestamps()
     use_unqualified_temporary_tables()
     accept_csv_options_as_read()
     write_pandas.install()
