@@ -49,6 +49,23 @@ def test_every_asset_has_a_description_kinds_and_a_group(defs):
         assert node.group_name and node.group_name != "default", key
 
 
+def test_every_asset_names_its_owners_code_and_where_its_data_lives(defs):
+    """What the UI shows on an asset's page: owners, a code version, links to its Python and
+    SQL, and its warehouse table with columns or its place in the bucket."""
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node, name = graph.get(key), key.to_user_string()
+        assert node.owners == ["team:shopping-data"] and node.code_version, name
+        references = node.metadata["dagster/code_references"].code_references
+        assert any(r.file_path.endswith(".py") and Path(r.file_path).exists() for r in references), name
+        if "snowflake" in node.kinds:
+            assert node.metadata["dagster/table_name"].startswith(f"{Settings.from_env().database}."), name
+            assert node.metadata["dagster/column_schema"].schema.columns, name
+            assert any(r.file_path.endswith(".sql") and Path(r.file_path).exists() for r in references), name
+        elif "s3" in node.kinds:
+            assert node.metadata["dagster/uri"].startswith("s3://"), name
+
+
 def test_transaction_assets_share_the_monthly_partitions(defs):
     graph = defs.resolve_asset_graph()
     monthly = monthly_partitions(Settings.from_env())

@@ -11,7 +11,7 @@ from dagster import AssetKey, AssetsDefinition, MaterializeResult, RetryPolicy, 
 
 from shopping_assets import tables
 from shopping_assets.defs.mart.views import DAY_OF, period_identifiers
-from shopping_assets.defs.reference.history import OWNERS
+from shopping_assets.metadata import definition
 from shopping_assets.reference_history import HISTORIES
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import service_retry
@@ -29,13 +29,12 @@ def as_purchased_view(period: str, retry: RetryPolicy, database: str) -> AssetsD
         deps=[AssetKey("transaction_items"), *(AssetKey(h.asset) for h in HISTORIES)],
         group_name="mart",
         kinds={"snowflake", "view"},
-        owners=OWNERS,
         description=(
             f"MART.{table.name}: MART.PURCHASE_COUNTS_BY_{period}'s columns, with LOYALTY_SCORE and PRODUCT_CATEGORY "
             "as valid at each purchase's date_of_purchase (a purchase before an id's first recorded version takes "
             "that version). Two rows for one customer, product and period when a value changed within it."
         ),
-        metadata={"dagster/table_name": table.qualified(database), "dagster/column_schema": table.column_schema()},
+        **definition(as_purchased_view, ["mart/purchase_counts_by_period_as_purchased"], table, database),
     )
     def view(warehouse: Warehouse) -> MaterializeResult:
         with warehouse.session() as session:

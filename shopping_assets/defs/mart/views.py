@@ -9,6 +9,7 @@ import dagster as dg
 from dagster import AssetKey, AssetsDefinition, MaterializeResult, RetryPolicy, asset
 
 from shopping_assets import tables
+from shopping_assets.metadata import definition
 from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import service_retry
 from shopping_assets.settings import Settings
@@ -29,7 +30,7 @@ def purchase_counts(warehouse: Warehouse) -> MaterializeResult:
     return MaterializeResult(metadata={"view": warehouse.table("MART", "PURCHASE_COUNTS")})
 
 
-def period_view(period: str, retry: RetryPolicy) -> AssetsDefinition:
+def period_view(period: str, retry: RetryPolicy, database: str) -> AssetsDefinition:
     table = tables.purchase_counts_by(period)
 
     @asset(
@@ -43,7 +44,7 @@ def period_view(period: str, retry: RetryPolicy) -> AssetsDefinition:
             f"(PERIOD_START, the {period.lower()}'s first day{', a Monday' if period == 'WEEK' else ''}), "
             "dated by date_of_purchase. Its totals equal the all-time view's."
         ),
-        metadata={"dagster/column_schema": table.column_schema()},
+        **definition(period_view, ["mart/purchase_counts_by_period"], table, database),
     )
     def view(warehouse: Warehouse) -> MaterializeResult:
         with warehouse.session() as session:
@@ -53,7 +54,7 @@ def period_view(period: str, retry: RetryPolicy) -> AssetsDefinition:
     return view
 
 
-def view_assets(retry: RetryPolicy) -> list[AssetsDefinition]:
+def view_assets(retry: RetryPolicy, database: str) -> list[AssetsDefinition]:
     all_time = asset(
         name="purchase_counts",
         retry_policy=retry,
@@ -64,11 +65,12 @@ def view_assets(retry: RetryPolicy) -> list[AssetsDefinition]:
             "MART.PURCHASE_COUNTS: one row per (customer, product) the customer bought, with how many "
             "basket lines of it they bought over all loaded months. A view: always as current as the tables."
         ),
-        metadata={"dagster/column_schema": tables.PURCHASE_COUNTS.column_schema()},
+        **definition(purchase_counts, ["mart/purchase_counts"], tables.PURCHASE_COUNTS, database),
     )(purchase_counts)
-    return [all_time, *(period_view(period, retry) for period in DAY_OF)]
+    return [all_time, *(period_view(period, retry, database) for period in DAY_OF)]
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=view_assets(service_retry(Settings.from_env())))
+    settings = Settings.from_env()
+    return dg.Definitions(assets=view_assets(service_retry(settings), settings.database))

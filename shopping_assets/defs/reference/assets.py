@@ -19,9 +19,9 @@ from dagster import (
     asset,
 )
 
-from shopping_assets import quality
+from shopping_assets import quality, tables
 from shopping_assets.errors import not_retried
-from shopping_assets.metadata import markdown_table
+from shopping_assets.metadata import definition, markdown_table
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.warehouse import Warehouse
@@ -50,6 +50,10 @@ class ReferenceTable:
         return self.name.upper()
 
     @property
+    def raw_table(self) -> tables.Table:
+        return getattr(tables, f"RAW_{self.table}")
+
+    @property
     def checks(self) -> str:
         """STAGING view that gives each raw row its REASON (NULL when valid)."""
         return f"{self.name[:-1].upper()}_CHECKS"
@@ -73,13 +77,25 @@ PRODUCTS = ReferenceTable(
 )
 
 
-def reference_assets(ref: ReferenceTable, retry: RetryPolicy) -> list[AssetsDefinition]:
+# what a reference load runs, for its code references and code version
+RAW_SQL = (
+    "raw/reference_stage",
+    "raw/reference_copy",
+    "raw/reference_replace",
+    "staging/quarantine_reference_replace",
+    "staging/reference_repeated_valid_ids",
+    "staging/reference_ids_left_out",
+)
+
+
+def reference_assets(ref: ReferenceTable, retry: RetryPolicy, database: str, stage_url: str) -> list[AssetsDefinition]:
     @asset(
         retry_policy=retry,
         name=f"{ref.name}_file",
         group_name="inputs",
         kinds={"csv"},
         description=f"`{ref.file_name}` in the input folder: {ref.description}.",
+        **definition(reference_assets),
     )
     def input_file(input_data: InputData) -> MaterializeResult:
         with not_retried():
@@ -100,6 +116,7 @@ def reference_assets(ref: ReferenceTable, retry: RetryPolicy) -> list[AssetsDefi
         group_name="landing",
         kinds={"s3"},
         description=f"`{ref.file_name}` in the input bucket, where Snowflake's stage reads it.",
+        **definition(reference_assets, uri=f"{stage_url}{ref.key}"),
     )
     def s3_object(input_data: InputData, lake: Lake) -> MaterializeResult:
         with not_retried():
@@ -114,6 +131,7 @@ def reference_assets(ref: ReferenceTable, retry: RetryPolicy) -> list[AssetsDefi
         group_name="raw",
         kinds={"snowflake"},
         description=f"RAW.{ref.table}: {ref.description}, as text, replaced whole on every load.",
+        **definition(reference_assets, RAW_SQL, ref.raw_table, database),
         check_specs=[
             AssetCheckSpec(
                 "unique_valid_ids",
@@ -183,5 +201,8 @@ TABLES = (CUSTOMERS, PRODUCTS)
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    retry = service_retry(Settings.from_env())
-    return dg.Definitions(assets=[asset for ref in TABLES for asset in reference_assets(ref, retry)])
+    settings = Settings.from_env()
+    retry = service_retry(settings)
+    return dg.Definitions(
+        assets=[a for ref in TABLES for a in reference_assets(ref, retry, settings.database, settings.stage_url)]
+    )

@@ -32,7 +32,7 @@ from dagster import (
 
 from shopping_assets import quality, reference_history, reference_snapshots
 from shopping_assets.errors import not_retried
-from shopping_assets.metadata import markdown_table
+from shopping_assets.metadata import definition, markdown_table
 from shopping_assets.reference_history import HISTORIES, History, Recorded
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
@@ -40,7 +40,6 @@ from shopping_assets.resources.warehouse import Warehouse
 from shopping_assets.retries import service_retry
 from shopping_assets.settings import Settings
 
-OWNERS = ["team:data-engineering"]
 # whole-history checks, for the jobs that run them (audit_job, publish_job) or leave them out
 HISTORY_AUDITS = AssetSelection.checks(*(AssetCheckKey(AssetKey(h.asset), "valid_intervals") for h in HISTORIES))
 
@@ -71,6 +70,16 @@ def _matches_file(file_name: str, dated: bool, not_in_file: int, not_current: in
     )
 
 
+# what a history load runs, for its code references and code version
+HISTORY_SQL = (
+    "staging/reference_history_changes",
+    "staging/reference_history_close",
+    "staging/reference_history_open",
+    "staging/reference_history_current",
+    "staging/reference_history_preview",
+)
+
+
 def history_asset(history: History, retry: RetryPolicy, database: str) -> AssetsDefinition:
     ref, table = history.ref, history.table
     values = ", ".join(ref.columns[1:])
@@ -81,7 +90,6 @@ def history_asset(history: History, retry: RetryPolicy, database: str) -> Assets
         deps=[AssetKey(f"raw_{ref.name}")],
         group_name="staging",
         kinds={"snowflake"},
-        owners=OWNERS,
         description=(
             f"STAGING.{table.name}: every version of each {ref.columns[0]}'s {values}, valid from VALID_FROM to "
             "VALID_TO (empty while current). A load closes changed and missing ids' versions and opens new ones. "
@@ -89,10 +97,7 @@ def history_asset(history: History, retry: RetryPolicy, database: str) -> Assets
             f"(reference/d=YYYY-MM-DD/{ref.file_name}), the snapshot's day: the new ones are loaded oldest first. "
             "What MART's *_AS_PURCHASED views read."
         ),
-        metadata={
-            "dagster/table_name": f"{database}.STAGING.{table.name}",
-            "dagster/column_schema": table.column_schema(),
-        },
+        **definition(history_asset, HISTORY_SQL, table, database),
         check_specs=[
             AssetCheckSpec(
                 "one_current_version_per_id",
