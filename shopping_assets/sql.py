@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from shopping_assets.settings import identifier
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+# The repository's sql/ folder, installed as the package shopping_assets.sql_files
+# (pyproject.toml): the same folder in an editable install, a copy in site-packages otherwise.
+SQL_DIR = Path(str(files("shopping_assets.sql_files")))
 
 _COMMENT = re.compile(r"^\s*--.*$", re.MULTILINE)
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
