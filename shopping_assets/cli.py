@@ -144,7 +144,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     with _services_up(settings):
         print(f"Dagster UI: http://127.0.0.1:{args.port}", flush=True)
         process = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port), "-w", "workspace.yaml"],
+            # No -w: in PROJECT_DIR, dagster dev loads the code location named in pyproject.toml
+            # ([tool.dagster]) in this environment; workspace.yaml is the production gRPC workspace.
+            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)],
             cwd=PROJECT_DIR,
             # Restore default handlers, which a non-interactive parent may have set to ignore.
             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)],
