@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest -n 2
 
-.PHONY: install run test dev bench bench-incremental bench-generator soak services-start services-stop services-status clean
+.PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator soak \
+	services-start services-stop services-status clean
 
 install: $(STAMP)
 
@@ -17,22 +19,34 @@ run: install
 	$(BIN)/shopping-pipeline run
 
 test: install
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# the tier that needs no services: settings, rules, SQL, plans, the generator
+test-fast: install
+	$(PYTEST) -m "not services"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 dev: install
 	$(BIN)/shopping-pipeline dev
 
 bench: install
-	$(BIN)/shopping-pipeline bench
+	$(BIN)/python -m benchmarks
 
 bench-incremental: install
-	$(BIN)/shopping-pipeline bench --incremental
-
-soak: install
-	$(BIN)/shopping-pipeline soak
+	$(BIN)/python -m benchmarks --incremental
 
 bench-generator: install
-	$(BIN)/python -m data_generator.bench
+	$(BIN)/python -m benchmarks.generator
+
+soak: install
+	$(BIN)/python -m harness.soak
 
 services-start: install
 	$(BIN)/shopping-pipeline services start

@@ -22,12 +22,12 @@ PRICE_NOISE_PERCENT = 5  # a basket line's price is within +-5% of the product's
 class Population:
     """Everything a day's simulation needs that does not change day to day."""
 
-    loyalty: np.ndarray      # (n,) int 1..10
-    frequency: np.ndarray    # (n,) probability of buying on a given day
+    loyalty: np.ndarray  # (n,) int 1..10
+    frequency: np.ndarray  # (n,) probability of buying on a given day
     buy_threshold: np.ndarray  # (n,) uint32 form of frequency, for raw-integer draws
-    favourites: np.ndarray   # (n, MAX_FAVOURITES) category indices; only the first n_fav used
+    favourites: np.ndarray  # (n, MAX_FAVOURITES) category indices; only the first n_fav used
     n_favourites: np.ndarray  # (n,) int 1..MAX_FAVOURITES
-    base_price: np.ndarray   # (products,) int
+    base_price: np.ndarray  # (products,) int
     price_spread: np.ndarray  # (products,) int, max per-line deviation from base_price
 
     @property

@@ -36,3 +36,11 @@ def days_in(month: date, start: date | None = None, end: date | None = None) -> 
     lo = max(month, start) if start else month
     hi = min(month_end(month), end) if end else month_end(month)
     return [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+
+
+def months_ending(end: date, count: int) -> list[date]:
+    """First day of each of the `count` calendar months that end with `end`'s month, oldest first:
+    the window `--months` names, for the generator, `shopping-pipeline run`, the bench and the soak."""
+    if count < 1:
+        raise ValueError(f"a window of {count} months")
+    return months_between(add_months(month_start(end), 1 - count), end)

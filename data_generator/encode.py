@@ -45,8 +45,13 @@ def _item_table(separator: str) -> _Table:
         raise ValueError("product ids must share one width")
     heads = heads.view(np.uint8).reshape(len(heads), -1)
     prices, price_len = numbered(b"", 0, MAX_PRICE, b"}")
-    rows = np.concatenate([np.broadcast_to(heads[:, None, :], (len(heads), len(prices), heads.shape[1])),
-                           np.broadcast_to(prices[None], (len(heads), *prices.shape))], axis=2)
+    rows = np.concatenate(
+        [
+            np.broadcast_to(heads[:, None, :], (len(heads), len(prices), heads.shape[1])),
+            np.broadcast_to(prices[None], (len(heads), *prices.shape)),
+        ],
+        axis=2,
+    )
     lengths = np.broadcast_to(heads.shape[1] + price_len, (len(heads), len(prices)))
     return as_void(rows.reshape(-1, rows.shape[2])), lengths.ravel()
 
@@ -98,8 +103,10 @@ def encode_day(sales: DaySales, day: date, customers: int) -> np.ndarray:
         _scatter(buf, at[rows], values)
         at += length
     rolled = sales.seconds >= 86400
-    dates = np.array([f'], "date_of_purchase": "{d.isoformat()} '.encode()
-                      for d in (day, day + timedelta(days=1))], dtype=f"V{_DATE_LEN}")
+    dates = np.array(
+        [f'], "date_of_purchase": "{d.isoformat()} '.encode() for d in (day, day + timedelta(days=1))],
+        dtype=f"V{_DATE_LEN}",
+    )
     _scatter(buf, at, np.take(dates, rolled.astype(np.intp)))
     at += _DATE_LEN
     _scatter(buf, at, np.take(_time_table(), sales.seconds - 86400 * rolled))  # time + close

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,7 @@ def _bad_line(kind: str, line: bytes, rng: np.random.Generator, customers: int, 
                 del item[key]
             else:
                 item[key] = value(item) if callable(value) else value
+
         return change
 
     def shift_date(record: dict[str, Any]) -> None:
@@ -92,8 +94,7 @@ def _bad_line(kind: str, line: bytes, rng: np.random.Generator, customers: int, 
 
     edits: dict[str, Callable[[dict[str, Any]], None]] = {
         "unknown_customer": lambda r: r.update(customer_id=f"C{customers + 1 + int(rng.integers(1000))}"),
-        "unknown_product": set_item(
-            "product_id", lambda _: f"P{len(PRODUCTS) + 1 + int(rng.integers(100)):0{width}d}"),
+        "unknown_product": set_item("product_id", lambda _: f"P{len(PRODUCTS) + 1 + int(rng.integers(100)):0{width}d}"),
         "missing_basket": lambda r: r.pop("basket"),
         "basket_not_list": lambda r: r.update(basket=r["basket"][0]),
         "empty_basket": lambda r: r.update(basket=[]),
@@ -105,7 +106,8 @@ def _bad_line(kind: str, line: bytes, rng: np.random.Generator, customers: int, 
         "price_string": set_item("price", lambda item: str(item["price"])),
         "date_missing": lambda r: r.pop("date_of_purchase"),
         "date_unparseable": lambda r: r.update(
-            date_of_purchase=UNPARSEABLE_DATES[int(rng.integers(len(UNPARSEABLE_DATES)))]),
+            date_of_purchase=UNPARSEABLE_DATES[int(rng.integers(len(UNPARSEABLE_DATES)))]
+        ),
         "date_out_of_window": shift_date,
     }
     if kind == "malformed_json":
@@ -113,8 +115,9 @@ def _bad_line(kind: str, line: bytes, rng: np.random.Generator, customers: int, 
     return _edit(line, edits[kind])
 
 
-def inject(content: bytes, rng: np.random.Generator, rate: float, customers: int, day: date
-           ) -> tuple[bytes, list[tuple[int, str]], list[int]]:
+def inject(
+    content: bytes, rng: np.random.Generator, rate: float, customers: int, day: date
+) -> tuple[bytes, list[tuple[int, str]], list[int]]:
     """Return (new content, [(1-based line, kind)], 0-based indices of good lines replaced)."""
     lines = content.split(b"\n")[:-1]
     n = len(lines)
@@ -126,7 +129,7 @@ def inject(content: bytes, rng: np.random.Generator, rate: float, customers: int
     others = [k for k in kinds if k != "truncated_last_line"]
     candidates = n - 1 if truncate else n  # the cut last line must stay last
     others = others[:candidates]
-    plan = dict(zip(rng.choice(candidates, size=len(others), replace=False).tolist(), others))
+    plan = dict(zip(rng.choice(candidates, size=len(others), replace=False).tolist(), others, strict=True))
 
     out: list[bytes] = []
     injected: list[tuple[int, str]] = []
@@ -150,6 +153,7 @@ def inject(content: bytes, rng: np.random.Generator, rate: float, customers: int
 
 
 # --- manifests -------------------------------------------------------------------------
+
 
 def _write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,8 +180,13 @@ def update_manifest(out_dir: Path, name: str, files: dict[str, dict | None], fau
     new_files = {**kept, **{f: v for f, v in files.items() if v}}
     new_faults = [e for e in old["faults"] if e["file"] not in files] + faults
     if new_files:
-        _write_json(path, {"files": dict(sorted(new_files.items())),
-                           "faults": sorted(new_faults, key=lambda e: (e["file"], e["line"]))})
+        _write_json(
+            path,
+            {
+                "files": dict(sorted(new_files.items())),
+                "faults": sorted(new_faults, key=lambda e: (e["file"], e["line"])),
+            },
+        )
     elif path.exists():
         path.unlink()
 
@@ -206,8 +215,11 @@ def rebuild_merged_manifest(out_dir: Path) -> None:
     by_kind: dict[str, int] = {}
     for e in faults:
         by_kind[e["kind"]] = by_kind.get(e["kind"], 0) + 1
-    totals = {"files": len(files), "injected": len(faults),
-              "lines": sum(v["lines"] for v in files.values()),
-              "good_lines": sum(v["good_lines"] for v in files.values()),
-              "by_kind": dict(sorted(by_kind.items()))}
+    totals = {
+        "files": len(files),
+        "injected": len(faults),
+        "lines": sum(v["lines"] for v in files.values()),
+        "good_lines": sum(v["good_lines"] for v in files.values()),
+        "by_kind": dict(sorted(by_kind.items())),
+    }
     _write_json(path, {"totals": totals, "files": dict(sorted(files.items())), "faults": faults})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,33 +21,36 @@ PRODUCTS_CSV = "products.csv"
 _BOM = "\ufeff"
 
 
-def _products_csv(bom: bool) -> bytes:
+def products_csv(bom: bool, products: Sequence[tuple[str, str, str]] = PRODUCTS) -> bytes:
     # The csv module quotes the descriptions holding commas and quotes; its
     # default CRLF line ends match the starter's files.
     text = io.StringIO(newline="")
     writer = csv.writer(text, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(("product_id", "product_description", "product_category"))
-    writer.writerows(PRODUCTS)
+    writer.writerows(products)
     return ((_BOM if bom else "") + text.getvalue()).encode("utf-8")
 
 
-def _customers_csv(config: GeneratorConfig) -> bytes:
+def customers_csv(loyalty: np.ndarray, bom: bool, present: np.ndarray | None = None) -> bytes:
+    """C1..Cn with their scores (`loyalty`, 1..10), only those `present` (a mask) if given."""
     # Nothing here needs quoting, so rows are assembled with numpy (NUL-padded,
     # then NULs dropped): the csv module takes ~0.2 s per 100,000 rows.
-    loyalty = population(config.customers, config.seed).loyalty
-    ids, _ = numbered(b"C", 1, config.customers, b",")
+    ids, _ = numbered(b"C", 1, len(loyalty), b",")
     scores, _ = numbered(b"", 0, 10, b"\r\n")
     rows = np.concatenate([ids, scores[loyalty]], axis=1)
+    if present is not None:
+        rows = rows[present]
     header = b"customer_id,loyalty_score\r\n"
-    return (_BOM.encode() if config.csv_bom else b"") + header + rows.tobytes().translate(None, b"\0")
+    return (_BOM.encode() if bom else b"") + header + rows.tobytes().translate(None, b"\0")
 
 
 def write_reference(out_dir: Path, config: GeneratorConfig) -> dict:
     """Write customers.csv and products.csv; they depend only on (customers, seed)."""
     out_dir = Path(out_dir)
+    loyalty = population(config.customers, config.seed).loyalty
     tables = {
-        CUSTOMERS_CSV: (_customers_csv(config), config.customers),
-        PRODUCTS_CSV: (_products_csv(config.csv_bom), len(PRODUCTS)),
+        CUSTOMERS_CSV: (customers_csv(loyalty, config.csv_bom), config.customers),
+        PRODUCTS_CSV: (products_csv(config.csv_bom), len(PRODUCTS)),
     }
     files, size, manifest, faults = [], 0, {}, []
     for name, (content, count) in tables.items():

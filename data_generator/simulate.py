@@ -21,8 +21,8 @@ _BASKET_SIZE_P = (0.35, 0.35, 0.30)  # sizes 1, 2, 3: mean 1.95
 # Shop hours 07:00-22:59, busiest around lunch and after work.
 _HOUR_W = np.array([1, 2, 3, 4, 5, 6, 5, 4, 4, 5, 6, 6, 5, 3, 2, 1], float)
 _FIRST_HOUR = 7
-ROLLOVER_SHARE = 0.01   # late purchases stamped after midnight, i.e. the next day
-MICROS_SHARE = 0.02     # timestamps that carry microseconds
+ROLLOVER_SHARE = 0.01  # late purchases stamped after midnight, i.e. the next day
+MICROS_SHARE = 0.02  # timestamps that carry microseconds
 
 _ORDER, _CAT_START, _CAT_COUNT = category_index()
 _U32 = 2**32
@@ -37,7 +37,8 @@ def _thresholds(probabilities) -> np.ndarray:
 _SIZE_CUT = _thresholds(_BASKET_SIZE_P)[:-1]
 # Hour from the top 12 bits of a draw: a table lookup beats searchsorted here.
 _HOUR_LUT = _FIRST_HOUR + np.searchsorted(
-    _thresholds(_HOUR_W)[:-1], np.arange(4096, dtype=np.uint32) << 20, side="right")
+    _thresholds(_HOUR_W)[:-1], np.arange(4096, dtype=np.uint32) << 20, side="right"
+)
 _ROLL_CUT = np.uint32(ROLLOVER_SHARE * _U32)
 _MICRO_CUT = np.uint32(MICROS_SHARE * _U32)
 
@@ -55,11 +56,11 @@ class DaySales:
     """
 
     customer: np.ndarray  # (t,) 0-based customer index
-    size: np.ndarray      # (t,) basket lines 1..MAX_BASKET
-    product: np.ndarray   # (t, MAX_BASKET) 0-based product index
-    price: np.ndarray     # (t, MAX_BASKET) int
-    seconds: np.ndarray   # (t,) seconds since the folder day's midnight
-    micros: np.ndarray    # (t,) 0 = printed without a fraction
+    size: np.ndarray  # (t,) basket lines 1..MAX_BASKET
+    product: np.ndarray  # (t, MAX_BASKET) 0-based product index
+    price: np.ndarray  # (t, MAX_BASKET) int
+    seconds: np.ndarray  # (t,) seconds since the folder day's midnight
+    micros: np.ndarray  # (t,) 0 = printed without a fraction
 
     def __len__(self) -> int:
         return len(self.customer)
@@ -98,5 +99,4 @@ def simulate_day(pop: Population, seed: int, day: date) -> DaySales:
         order = np.argsort((seconds * 1_000_000 + micros) * pop.size + buyers)
     else:
         order = np.lexsort((buyers, micros, seconds))
-    return DaySales(buyers[order], size[order], product[order], price[order],
-                    seconds[order], micros[order])
+    return DaySales(buyers[order], size[order], product[order], price[order], seconds[order], micros[order])

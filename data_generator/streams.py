@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 
-CUSTOMERS, PRICES, SALES, FAULTS = 1, 2, 3, 4
+CUSTOMERS, PRICES, SALES, FAULTS, HISTORY = 1, 2, 3, 4, 5
 
 
 def rng_for(seed: int, stream: int, *more: int) -> np.random.Generator:

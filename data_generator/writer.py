@@ -43,13 +43,11 @@ def _as_date(value: date) -> date:
     return date(value.year, value.month, value.day)  # a datetime would break comparisons
 
 
-def _day_content(pop: Population, config: GeneratorConfig, day: date
-                 ) -> tuple[np.ndarray | bytes, dict, list[dict]]:
+def _day_content(pop: Population, config: GeneratorConfig, day: date) -> tuple[np.ndarray | bytes, dict, list[dict]]:
     """A day file's bytes, its stats, and the faults injected into it."""
     sales = simulate_day(pop, config.seed, day)
     content = encode_day(sales, day, config.customers)
-    stats = {"transactions": len(sales), "basket_lines": int(sales.size.sum()), "lines": len(sales),
-             "faults": 0}
+    stats = {"transactions": len(sales), "basket_lines": int(sales.size.sum()), "lines": len(sales), "faults": 0}
     if config.faults <= 0:
         return content, stats, []
     rng = day_rng(config.seed, FAULTS, day)
@@ -62,15 +60,13 @@ def _day_content(pop: Population, config: GeneratorConfig, day: date
     return content, stats, [{"file": day_file(day), "line": n, "kind": k} for n, k in injected]
 
 
-def _write_month(out_dir: Path, month: date, config: GeneratorConfig,
-                 start: date | None, end: date | None) -> dict:
+def _write_month(out_dir: Path, month: date, config: GeneratorConfig, start: date | None, end: date | None) -> dict:
     """write_month without rebuilding the merged manifest (parallel workers share it)."""
     month = _as_date(month)
     if month.day != 1:
         raise ValueError(f"month must be the first day of a month, got {month}")
     pop = population(config.customers, config.seed)
-    stats = {"files": [], "transactions": 0, "basket_lines": 0, "bytes": 0, "days": 0,
-             "lines": 0, "faults": 0}
+    stats = {"files": [], "transactions": 0, "basket_lines": 0, "bytes": 0, "days": 0, "lines": 0, "faults": 0}
     manifest_files: dict[str, dict | None] = {}
     manifest_faults: list[dict] = []
     pending: deque[Future] = deque()
@@ -82,8 +78,7 @@ def _write_month(out_dir: Path, month: date, config: GeneratorConfig,
             while len(pending) >= _MAX_PENDING_WRITES:
                 pending.popleft().result()
             pending.append(io.submit(write_atomic, out_dir / day_file(day), content))
-            _merge(stats, {**day_stats, "files": [str(out_dir / day_file(day))], "bytes": len(content),
-                           "days": 1})
+            _merge(stats, {**day_stats, "files": [str(out_dir / day_file(day))], "bytes": len(content), "days": 1})
             good = {"lines": day_stats["lines"], "good_lines": day_stats["transactions"]}
             manifest_files[day_file(day)] = good if config.faults > 0 else None
             manifest_faults += faults
@@ -102,8 +97,9 @@ def _has_manifest(out_dir: Path, month: date) -> bool:
     return (out_dir / FAULTS_DIR / _manifest_name(month)).exists()
 
 
-def write_month(out_dir: Path, month: date, config: GeneratorConfig,
-                start: date | None = None, end: date | None = None) -> dict:
+def write_month(
+    out_dir: Path, month: date, config: GeneratorConfig, start: date | None = None, end: date | None = None
+) -> dict:
     """Write the day files of `month` (first of month) that fall within [start, end].
 
     Returns {"files", "transactions", "basket_lines", "bytes", "days", "lines", "faults"}:
@@ -125,8 +121,9 @@ def _month_job(args: tuple) -> dict:
     return _write_month(*args)
 
 
-def generate(out_dir: Path, config: GeneratorConfig, start: date, end: date,
-             progress: bool = True, workers: int = 1) -> dict:
+def generate(
+    out_dir: Path, config: GeneratorConfig, start: date, end: date, progress: bool = True, workers: int = 1
+) -> dict:
     """Reference tables plus every day in [start, end]; returns totals.
 
     workers > 1 writes months in parallel processes; the output is identical

@@ -1,4 +1,10 @@
-"""shopping-pipeline: generate data, run the chain, export, and manage the embedded services."""
+"""shopping-pipeline: generate data, run the chain, export, check a deployment, and manage the
+embedded services.
+
+Every command that needs the embedded services starts them (and their bootstrap) and
+stops what it started. Commands that need no warehouse import neither Dagster nor the
+Snowflake libraries, so they answer at once.
+"""
 
 from __future__ import annotations
 
@@ -8,70 +14,87 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from shopping_assets.embedded import bootstrap as embedded_bootstrap
-from shopping_assets.embedded import services
 from shopping_assets.errors import UserFacingError
-from shopping_assets.instance import INSTANCE_CONFIG, PREVIOUS_CONFIGS
-from shopping_assets.settings import Settings, SettingsError
+from shopping_assets.settings import GENERATED_MONTHS, Settings, SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Read by every command, as `dagster dev` (run in PROJECT_DIR) reads it for the UI;
 # variables already in the environment win.
 DOTENV = PROJECT_DIR / ".env"
+EXPORTABLE = (
+    "purchase_counts",
+    "purchase_counts_by_week",
+    "purchase_counts_by_month",
+    "quarantine",
+    "customers_history",
+    "products_history",
+    "purchase_counts_by_week_as_purchased",
+    "purchase_counts_by_month_as_purchased",
+)
 
 
-def _dagster_home(settings: Settings) -> None:
-    # Runs made by the CLI land in the same instance the UI shows.
-    if not os.environ.get("DAGSTER_HOME"):
-        home = settings.home / "dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
-    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    config.parent.mkdir(parents=True, exist_ok=True)
+def dagster_home(settings: Settings) -> Path:
+    """The Dagster instance the CLI's runs land in: the one the UI shows ($DAGSTER_HOME, else
+    under SHOPPING_HOME), with the embedded deployment's dagster.yaml if it has none."""
+    from shopping_assets.instance import INSTANCE_CONFIG, PREVIOUS_CONFIGS
+
+    home = settings.dagster_home or settings.home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)  # for Dagster, in this process and the ones it starts
+    config = home / "dagster.yaml"
     if not config.exists() or config.read_text() in PREVIOUS_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
+    return home
 
 
 @contextmanager
-def _services_up(settings: Settings):
+def services_up(settings: Settings) -> Iterator[None]:
     """The embedded services for the duration of a command, bootstrapped for the configured
     bucket and database; stopped after only if started here. Production needs neither."""
     if not settings.local:
         yield
         return
+    from shopping_assets.embedded import bootstrap, services
+
     started = services.start(settings)
     try:
-        embedded_bootstrap.apply(settings)
+        bootstrap.apply(settings)
         yield
     finally:
         if started:
             services.stop(settings)
 
 
-def _months_to_run(settings: Settings, input_data, months: int, end: date) -> list[str]:
-    from data_generator import months_between
-    from data_generator.dates import add_months
+def months_to_run(settings: Settings, inputs, months: int, end: date) -> tuple[Settings, list[str]]:
+    """(settings whose partitions cover them, the partition keys of the months to load): the last
+    `months` to `end` when generating, else every month the input folder holds. Locally the
+    partitions grow to cover them unless SHOPPING_FIRST_MONTH is set; otherwise each must be a
+    partition already."""
+    from data_generator.dates import months_ending
+    from shopping_assets.partitions import monthly_partitions
 
-    from shopping_assets.partitions import MONTHLY
-
-    if input_data.generate:
-        first = add_months(date(end.year, end.month, 1), 1 - months)
-        keys = [m.isoformat() for m in months_between(first, end)]
+    if inputs.generate:
+        keys = [month.isoformat() for month in months_ending(end, months)]
     else:
-        input_data.check_layout()
-        keys = input_data.months()
-    valid = set(MONTHLY.get_partition_keys())
+        inputs.check_layout()
+        keys = inputs.months()
+    widen = settings.local and not settings.first_month_configured
+    if widen and keys and (settings.first_month or "9999") > keys[0][:7]:
+        settings = replace(settings, first_month=keys[0][:7])
+    valid = set(monthly_partitions(settings).get_partition_keys())
     outside = [key for key in keys if key not in valid]
     if outside:
         raise SettingsError(
             f"months {outside[0][:7]}..{outside[-1][:7]} are outside the partitions "
             f"({settings.first_month} to this month); set SHOPPING_FIRST_MONTH=YYYY-MM to cover them"
         )
-    return keys
+    return settings, keys
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -79,20 +102,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from shopping_assets.definitions import build_definitions
     from shopping_assets.export import export_table
-    from shopping_assets.resources import input_data_from_env
+    from shopping_assets.resources import input_data
     from shopping_assets.runner import materialise_all
 
     settings = Settings.from_env()
-    _dagster_home(settings)
+    dagster_home(settings)
     end = date.fromisoformat(args.end) if args.end else date.today()
     overrides = {"input_dir": str(Path(args.input_dir).resolve()), "generate": False} if args.input_dir else {}
-    input_data = input_data_from_env(settings, end_date=end.isoformat(), **overrides)
+    inputs = input_data(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
-    months = _months_to_run(settings, input_data, args.months, end)
-    with _services_up(settings):
-        defs = build_definitions(settings, input_data)
+    settings, months = months_to_run(settings, inputs, args.months, end)
+    with services_up(settings):
+        defs = build_definitions(settings, inputs)
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")
-        view = materialise_all(defs, DagsterInstance.get(), months, on_month=_print_month)
+        view = materialise_all(
+            defs, DagsterInstance.get(), months, on_month=_print_month, months_per_run=settings.backfill_months_per_run
+        )
         out = Path(args.export) if args.export else settings.output_dir / "purchase_counts.csv"
         rows = export_table(defs.resources["warehouse"], "purchase_counts", out)
     print(
@@ -102,33 +127,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_month(key: str, metadata: dict[str, dict]) -> None:
-    raw, items = metadata["raw_transaction_lines"], metadata["transaction_items"]
+def _print_month(key: str, outcome) -> None:
+    raw, items = outcome.partitions[("raw_transaction_lines", key)], outcome.partitions[("transaction_items", key)]
     print(
-        f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/row_count']:>10} {items['loaded lines']:>10} "
-        f"{items['quarantined lines']:>12} {items['dagster/row_count']:>13}",
+        f"{key[:7]:<8} {raw['files']:>6} {raw['dagster/partition_row_count']:>10} {items['loaded lines']:>10} "
+        f"{items['quarantined lines']:>12} {items['dagster/partition_row_count']:>13}",
         flush=True,
     )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from shopping_assets.export import EXPORTABLE, export_table
-    from shopping_assets.resources import build_resources
-
-    if args.table not in EXPORTABLE:
-        raise UserFacingError(f"unknown table {args.table!r}; choose from {', '.join(sorted(EXPORTABLE))}")
     settings = Settings.from_env()
-    with _services_up(settings):
+    with services_up(settings):
+        from shopping_assets.export import export_table
+        from shopping_assets.resources import build_resources
+
         rows = export_table(build_resources(settings)["warehouse"], args.table, Path(args.out))
     print(f"{args.table}: {rows} rows -> {args.out}")
     return 0
 
 
 def cmd_services(args: argparse.Namespace) -> int:
+    from shopping_assets.embedded import bootstrap, services
+
     settings = Settings.from_env()
     if args.action == "start":
         started = services.start(settings)
-        embedded_bootstrap.apply(settings)
+        bootstrap.apply(settings)
         print(f"started: {', '.join(started) or 'nothing (already running)'}")
     elif args.action == "stop":
         stopped = services.stop(settings)
@@ -140,12 +165,11 @@ def cmd_services(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    _dagster_home(settings)
-    with _services_up(settings):
+    dagster_home(settings)
+    with services_up(settings):
         print(f"Dagster UI: http://127.0.0.1:{args.port}", flush=True)
+        # In the project folder, dagster dev loads the code location pyproject.toml's [tool.dg] declares.
         process = subprocess.Popen(
-            # No -w: in PROJECT_DIR, dagster dev loads the code location named in pyproject.toml
-            # ([tool.dagster]) in this environment; workspace.yaml is the production gRPC workspace.
             [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port)],
             cwd=PROJECT_DIR,
             # Restore default handlers, which a non-interactive parent may have set to ignore.
@@ -161,7 +185,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from shopping_assets import doctor
 
     settings = Settings.from_env()
-    with _services_up(settings):
+    with services_up(settings):
         probes = doctor.run(settings)
     for probe in probes:
         print(probe.line(), flush=True)
@@ -171,22 +195,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from data_generator.cli import run_from_args
+    from data_generator.command_line import run_from_args
 
     run_from_args(args)
     return 0
 
 
-def cmd_soak(args: argparse.Namespace) -> int:
-    from shopping_assets import soak
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from shopping_assets.bootstrap.command import run_from_args
 
-    return soak.main(args.months, args.rounds, args.seed)
+    return run_from_args(args)
 
 
 def parser() -> argparse.ArgumentParser:
-    from data_generator.cli import add_arguments
+    from data_generator.command_line import add_arguments
+    from shopping_assets.bootstrap.command import add_arguments as bootstrap_arguments
 
-    root = argparse.ArgumentParser(prog="shopping-pipeline", description=__doc__)
+    root = argparse.ArgumentParser(prog="shopping-pipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
 
     generate = commands.add_parser("generate", help="write input data in the starter layout")
@@ -195,45 +220,33 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialise every asset for every month, then export the view")
     run.add_argument("--input-dir", help="ingest this starter-layout folder instead of generating data")
-    run.add_argument("--months", type=int, default=6, help="months of generated data, ending --end (default 6)")
+    run.add_argument(
+        "--months",
+        type=int,
+        default=GENERATED_MONTHS,
+        help=f"months of generated data, ending --end (default {GENERATED_MONTHS})",
+    )
     run.add_argument("--end", help="last day of generated data, YYYY-MM-DD (default today)")
     run.add_argument("--export", help="where to write the view (default output_data/purchase_counts.csv)")
     run.set_defaults(handler=cmd_run)
 
     export = commands.add_parser("export", help="write a table or view to CSV (or Parquet by extension)")
     export.add_argument("--out", required=True)
-    export.add_argument("--table", default="purchase_counts",
-                        help="purchase_counts (default), purchase_counts_by_week, purchase_counts_by_month or quarantine")  # fmt: skip
+    export.add_argument("--table", default="purchase_counts", choices=EXPORTABLE, help="default purchase_counts")
     export.set_defaults(handler=cmd_export)
 
-    check = commands.add_parser("doctor", help="probe the configured deployment (S3, Snowflake, grants, loads) before a backfill")
-    check.set_defaults(handler=cmd_doctor)
+    doctor = commands.add_parser("doctor", help="probe the deployment (S3, Snowflake, grants, loads) before a backfill")
+    doctor.set_defaults(handler=cmd_doctor)
 
     service = commands.add_parser("services", help="the embedded S3 server and Snowflake emulator")
     service.add_argument("action", choices=["start", "stop", "status"])
     service.set_defaults(handler=cmd_services)
 
-    from shopping_assets.bootstrap.cli import add_arguments as bootstrap_arguments
-    from shopping_assets.bootstrap.cli import run_from_args as bootstrap
-
-    setup = commands.add_parser("bootstrap", help="create or update the production bucket, IAM role and Snowflake objects")
-    bootstrap_arguments(setup)
-    setup.set_defaults(handler=bootstrap)
-
-    from shopping_assets.bench import add_arguments as bench_arguments
-    from shopping_assets.bench import run_from_args as bench
-
-    timing = commands.add_parser("bench", help="time every stage at scale against the plain-DuckDB floor")
-    bench_arguments(timing)
-    timing.set_defaults(handler=bench)
-
-    soak = commands.add_parser(
-        "soak", help="reload every month in random order under random crashes and service faults; check the view"
+    setup = commands.add_parser(
+        "bootstrap", help="create or update the production bucket, IAM role and Snowflake objects"
     )
-    soak.add_argument("--months", type=int, default=24, help="monthly partitions (default 24)")
-    soak.add_argument("--rounds", type=int, default=3, help="reloads of every month (default 3)")
-    soak.add_argument("--seed", type=int, default=7)
-    soak.set_defaults(handler=cmd_soak)
+    bootstrap_arguments(setup)
+    setup.set_defaults(handler=cmd_bootstrap)
 
     dev = commands.add_parser("dev", help="the Dagster UI on 127.0.0.1 with the embedded services up")
     dev.add_argument("--port", type=int, default=3000)

@@ -6,26 +6,42 @@ but a probe object under `transactions/_doctor/` in the bucket and session-tempo
 tables, and removes the object. The load probe runs the pipeline's own SQL on a file
 of every line kind the data-quality catalogue knows (with CRLF line ends, a BOM, a
 blank line, a backslash and a last line without an end), so what Snowflake's COPY and
-parser do on this account is seen, not assumed. The embedded deployment has no TLS
+parser do on this account is seen, not assumed. The pandas probe goes the pandas IO
+manager's way (write_pandas) as far as its COPY: a temporary stage and file format in
+MART, a PUT of a Parquet file and INFER_SCHEMA over it. The embedded deployment has no TLS
 policy, roles or grants to check: those probes say so and pass.
 """
 
 from __future__ import annotations
 
+import tempfile
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 
 import pyarrow as pa
 
-from shopping_assets import emulator_gaps, line_catalogue, tables
+from shopping_assets import line_catalogue, tables
 from shopping_assets.bootstrap import policies
+from shopping_assets.embedded import emulator_gaps
+from shopping_assets.partitions import day_key, month_at
 from shopping_assets.settings import Settings
 
 PROBE_FOLDER = "transactions/_doctor/"
 PROBE_LINES = "DOCTOR_PROBE_LINES"
 ARROW_ROWS = 300_000
+# A frame of each kind of column the pipeline's DataFrames hold, and the types the emulator
+# infers for it as Parquet (emulator_gaps/write_pandas.py), which the pandas probe compares.
+PANDAS_PROBE = {
+    "N": ([1, 2], "NUMBER(38, 0)"),
+    "X": ([0.5, None], "REAL"),
+    "T": (["t", None], "TEXT"),
+    "D": ([date(2024, 1, 1), None], "DATE"),
+    "AT": ([datetime(2024, 1, 1, 9, 30), None], "TIMESTAMP_NTZ(9)"),
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +53,9 @@ class Probe:
 
     def line(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
-        return f"{verdict}  {self.name}: {self.detail}" + (f" -> {self.advice}" if self.advice and not self.passed else "")
+        return f"{verdict}  {self.name}: {self.detail}" + (
+            f" -> {self.advice}" if self.advice and not self.passed else ""
+        )
 
 
 class Doctor:
@@ -68,7 +86,9 @@ class Doctor:
         status = client.get_bucket_versioning(Bucket=bucket).get("Status", "never enabled")
         yield Probe("s3 versioning", status == "Enabled", f"versioning {status}", advice)
         if self.settings.local:
-            yield Probe("s3 TLS-only policy", True, "not applicable: the embedded server speaks plain HTTP on 127.0.0.1")
+            yield Probe(
+                "s3 TLS-only policy", True, "not applicable: the embedded server speaks plain HTTP on 127.0.0.1"
+            )
             return
         import json
 
@@ -77,7 +97,9 @@ class Doctor:
         present = any(
             s.get("Effect") == "Deny" and s.get("Condition") == wanted["Condition"] for s in document["Statement"]
         )
-        yield Probe("s3 TLS-only policy", present, "a Deny of aws:SecureTransport=false" if present else "missing", advice)
+        yield Probe(
+            "s3 TLS-only policy", present, "a Deny of aws:SecureTransport=false" if present else "missing", advice
+        )
 
     # --- Snowflake ----------------------------------------------------------------
 
@@ -87,7 +109,10 @@ class Doctor:
         wanted = self.settings.role
         ok = not wanted or str(role).upper() == wanted
         return Probe(
-            "snowflake login", ok, f"user {user}, role {role}", f"the session runs as {role}, SNOWFLAKE_ROLE is {wanted}"
+            "snowflake login",
+            ok,
+            f"user {user}, role {role}",
+            f"the session runs as {role}, SNOWFLAKE_ROLE is {wanted}",
         )
 
     def grants(self) -> Probe:
@@ -135,19 +160,28 @@ class Doctor:
                 if key.startswith("MART.") and owner != str(user_role).upper():
                     problems.append(f"{key} is owned by {owner}, so {user_role} cannot replace it")
         detail = "; ".join(problems[:4]) or f"{len(found)} tables and {len(owners)} views as sql/setup creates them"
-        return Probe("snowflake objects", not problems, detail, "run `shopping-pipeline bootstrap` (it brings them up to date)")
+        return Probe(
+            "snowflake objects", not problems, detail, "run `shopping-pipeline bootstrap` (it brings them up to date)"
+        )
 
     def stage(self) -> Probe:
         if self.settings.local:
             return Probe("stage", True, "not applicable: the emulator's stage has no storage integration to trust")
         with self.warehouse.session() as session:
             listed = session.rows("doctor/stage_listing")
-        return Probe("stage", True, f"LIST @RAW.INPUT_STAGE/reference/ answers: the integration's trust works ({len(listed)} objects)")
+        return Probe(
+            "stage",
+            True,
+            f"LIST @RAW.INPUT_STAGE/reference/ answers: the integration's trust works ({len(listed)} objects)",
+        )
 
     def load(self) -> Iterator[Probe]:
         """The probe file through the pipeline's own COPY, line handling and classification."""
         month = f"{line_catalogue.DAY[:7]}-01"
-        key = f"{PROBE_FOLDER}{uuid.uuid4().hex[:12]}/{line_catalogue.DAY}.json"
+        # laid out as the pipeline's keys are, .../transactions/YYYY/MM/YYYY-MM-DD.json, under a folder of its own
+        folder = f"{PROBE_FOLDER}{uuid.uuid4().hex[:12]}/"
+        key = f"{folder}{day_key(date.fromisoformat(line_catalogue.DAY))}"
+        span = {"first_month": month, "last_month": month, "month_at": month_at(self.lake.prefix + folder)}
         expected, body = probe_file(self.settings.local)
         client = self.lake.client()
         client.put_object(Bucket=self.lake.bucket, Key=self.lake.prefix + key, Body=body)
@@ -157,9 +191,9 @@ class Doctor:
                 session.run("doctor/probe_lines_table", names)
                 session.run("raw/transaction_lines_stage")
                 session.run("raw/transaction_lines_copy", files=[key])
-                session.run("raw/transaction_lines_replace", names, month=month)
+                session.run("raw/transaction_lines_replace", names, **span)
                 loaded = session.rows("doctor/probe_lines", names)
-                session.run("staging/transaction_line_checks", names, month=month)
+                session.run("staging/transaction_line_checks", names, **span)
                 reasons = dict(session.rows("doctor/probe_reasons"))
                 parsed = {
                     text: bool(session.rows("doctor/json_parses", line=text)[0][0])
@@ -172,13 +206,22 @@ class Doctor:
         want = [(n, text) for n, (text, _) in enumerate(expected, start=1)]
         files = {source for source, _, _ in loaded}
         if got == want:
-            yield Probe("load lines", True, f"{len(got)} lines with CRLF ends, a BOM and a blank line, numbered 1..{len(got)}")
+            yield Probe(
+                "load lines", True, f"{len(got)} lines with CRLF ends, a BOM and a blank line, numbered 1..{len(got)}"
+            )
         else:
             advice = "compare RAW.LINE_FORMAT with sql/setup/02_file_formats.sql (rerun bootstrap)"
             yield Probe("load lines", False, f"first difference: {_first_difference(got, want)}", advice)
         key_ok = files == {self.lake.prefix + key}
-        yield Probe("load file names", key_ok, f"METADATA$FILENAME gives {sorted(files)}", f"the pipeline expects the key {self.lake.prefix + key}")
-        wrong = {n: (reasons.get(n), reason) for n, (_, reason) in enumerate(expected, start=1) if reasons.get(n) != reason}
+        yield Probe(
+            "load file names",
+            key_ok,
+            f"METADATA$FILENAME gives {sorted(files)}",
+            f"the pipeline expects the key {self.lake.prefix + key}",
+        )
+        wrong = {
+            n: (reasons.get(n), reason) for n, (_, reason) in enumerate(expected, start=1) if reasons.get(n) != reason
+        }
         lenient = sum(parsed.values())
         yield Probe(
             "line rules",
@@ -194,7 +237,9 @@ class Doctor:
         with self.warehouse.session() as session:
             partial, whole = session.rows("doctor/regexp_anchoring")[0]
         ok = (bool(partial), bool(whole)) == (False, True)
-        return Probe("regexp anchoring", ok, f"REGEXP_LIKE('ab', 'a') is {partial}, REGEXP_LIKE('ab', 'a.*') is {whole}")
+        return Probe(
+            "regexp anchoring", ok, f"REGEXP_LIKE('ab', 'a') is {partial}, REGEXP_LIKE('ab', 'a.*') is {whole}"
+        )
 
     def arrow(self) -> Probe:
         from shopping_assets.export import sql_batches
@@ -207,9 +252,43 @@ class Doctor:
         ok = rows == ARROW_ROWS and total == ARROW_ROWS * (ARROW_ROWS - 1) // 2
         return Probe("arrow batches", ok, f"{rows} rows in {batches} batches, each cast to the declared int64 schema")
 
+    def pandas_writes(self) -> Probe:
+        """write_pandas' statements up to its COPY, as the pipeline's role in MART."""
+        import pandas as pd
+        import snowflake.connector
+
+        frame = pd.DataFrame({name: values for name, (values, _) in PANDAS_PROBE.items()})
+        advice = "rerun `shopping-pipeline bootstrap`: the role needs CREATE STAGE and CREATE FILE FORMAT on MART"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "probe.parquet"
+            frame.to_parquet(path, compression="gzip")  # as write_pandas writes its chunks
+            try:
+                with self.warehouse.session() as session:
+                    session.run("doctor/pandas_write_objects")
+                    session.run("doctor/pandas_write_put", file_url=path.as_uri())
+                    inferred = dict(session.rows("doctor/pandas_write_infer_schema"))
+            except snowflake.connector.errors.ProgrammingError as error:
+                return Probe("pandas writes", False, str(error.msg), advice)
+        emulator = {name: kind for name, (_, kind) in PANDAS_PROBE.items()}
+        differs = {name: emulator.get(name) for name, kind in inferred.items() if emulator.get(name) != kind}
+        detail = f"a temporary stage and file format in MART, a PUT, INFER_SCHEMA: {inferred}" + (
+            f"; the emulator infers {differs} there (report it)" if differs else ", as the emulator infers them"
+        )
+        return Probe("pandas writes", set(inferred) == set(emulator), detail, "see INFER_SCHEMA's answer")
+
     def probes(self) -> Iterator[Callable[[], Probe | Iterator[Probe]]]:
-        yield from (self.s3_reachable, self.s3_settings, self.login, self.grants, self.objects, self.stage, self.load,
-                    self.regexp, self.arrow)  # fmt: skip
+        yield from (
+            self.s3_reachable,
+            self.s3_settings,
+            self.login,
+            self.grants,
+            self.objects,
+            self.stage,
+            self.load,
+            self.regexp,
+            self.arrow,
+            self.pandas_writes,
+        )
 
 
 def _show_rows(cursor) -> list[dict]:
@@ -237,7 +316,8 @@ def missing_grants(planned: set, shown: dict[str, list[dict]], future: dict[str,
             if scope == "FUTURE":
                 candidates = future.get(grant.name.split(".")[1], [])
                 ok = any(
-                    (r.get("privilege"), r.get("grant_on"), r.get("grantee_name")) == (grant.privilege, kind, grant.role)
+                    (r.get("privilege"), r.get("grant_on"), r.get("grantee_name"))
+                    == (grant.privilege, kind, grant.role)
                     for r in candidates
                 )
             else:
@@ -283,7 +363,7 @@ def run(settings: Settings) -> list[Probe]:
         try:
             outcome = probe()
             results += [outcome] if isinstance(outcome, Probe) else list(outcome)
-        except Exception as error:  # noqa: BLE001 - a probe that breaks is a FAIL with its reason
+        except Exception as error:
             message = getattr(error, "msg", None) or str(error) or traceback.format_exception_only(error)[-1].strip()
             results.append(Probe(name, False, f"{type(error).__name__}: {message}", "see the message"))
     return results

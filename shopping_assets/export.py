@@ -30,6 +30,17 @@ EXPORTABLE = {
     "purchase_counts_by_week": (tables.PURCHASE_COUNTS_BY_WEEK, "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
     "purchase_counts_by_month": (tables.PURCHASE_COUNTS_BY_MONTH, "CUSTOMER_ID, PRODUCT_ID, PERIOD_START"),
     "quarantine": (tables.QUARANTINE, "SOURCE, PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER"),
+    "customers_history": (tables.CUSTOMERS_HISTORY, "CUSTOMER_ID, VALID_FROM"),
+    "products_history": (tables.PRODUCTS_HISTORY, "PRODUCT_ID, VALID_FROM"),
+    # a (customer, product, period) has two rows when a value changed within the period
+    "purchase_counts_by_week_as_purchased": (
+        tables.PURCHASE_COUNTS_BY_WEEK_AS_PURCHASED,
+        "CUSTOMER_ID, PRODUCT_ID, PERIOD_START, LOYALTY_SCORE, PRODUCT_CATEGORY",
+    ),
+    "purchase_counts_by_month_as_purchased": (
+        tables.PURCHASE_COUNTS_BY_MONTH_AS_PURCHASED,
+        "CUSTOMER_ID, PRODUCT_ID, PERIOD_START, LOYALTY_SCORE, PRODUCT_CATEGORY",
+    ),
 }
 
 

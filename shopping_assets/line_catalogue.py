@@ -16,18 +16,28 @@ DAY = "2024-05-01"
 def good(customer: str = "C1", basket=(("P01", 10),), when: str = "2024-05-01 10:00:00") -> str:
     """A valid line: `basket` is (product_id, price) pairs."""
     return json.dumps(
-        {"customer_id": customer, "basket": [{"product_id": p, "price": n} for p, n in basket], "date_of_purchase": when}
+        {
+            "customer_id": customer,
+            "basket": [{"product_id": p, "price": n} for p, n in basket],
+            "date_of_purchase": when,
+        }
     )
 
 
 def line(**fields) -> str:
     """A line like a good one with `fields` changed (a field given as ... is left out)."""
-    base = {"customer_id": "C1", "basket": [{"product_id": "P01", "price": 10}], "date_of_purchase": "2024-05-01 09:00:00"}
+    base = {
+        "customer_id": "C1",
+        "basket": [{"product_id": "P01", "price": 10}],
+        "date_of_purchase": "2024-05-01 09:00:00",
+    }
     base.update(fields)
     return json.dumps({k: v for k, v in base.items() if v is not ...})
 
 
-_TRAILING_COMMA = '{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 10},], "date_of_purchase": "2024-05-01 09:00:00"}'
+_TRAILING_COMMA = (
+    '{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 10},], "date_of_purchase": "2024-05-01 09:00:00"}'
+)
 
 # (line, reason): one of each kind, in the order the rules are tried
 CATALOGUE: tuple[tuple[str, str], ...] = (
@@ -35,7 +45,7 @@ CATALOGUE: tuple[tuple[str, str], ...] = (
     # lenient JSON that Snowflake's parser (and some of it DuckDB's) would take: the rule is strict JSON
     (_TRAILING_COMMA, "malformed_json"),
     (line(basket=[{"product_id": "P01", "price": 10}]).replace("10", "NaN"), "malformed_json"),
-    ('{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 10}], "date_of_purchase": "2024-05-01 09:00:00", "member": TRUE}', "malformed_json"),
+    (line(member=True).replace("true", "TRUE"), "malformed_json"),
     ("{'customer_id': 'C1'}", "malformed_json"),
     ("[1, 2, 3]", "not_an_object"),
     (line(customer_id=...), "missing_customer_id"),

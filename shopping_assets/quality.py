@@ -6,26 +6,14 @@ and the *_CHECKS views in sql/setup/05_staging_views.sql); this module only coun
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from dagster import AssetCheckSeverity, Failure
+from dagster import AssetCheckSeverity
 
-from shopping_assets.errors import UserFacingError
-from shopping_assets.settings import SettingsError
+from shopping_assets.errors import InputLayoutError
 
 CHUNK = 1 << 20  # bytes read at a time when counting lines: memory stays flat whatever the file size
-
-
-class InputLayoutError(UserFacingError, Failure, ValueError):
-    """An input file is missing, empty or malformed; the message names the file (and line).
-
-    A Failure that forbids retries: running the step again cannot fix the file.
-    """
-
-    def __init__(self, message: str):
-        Failure.__init__(self, description=message, allow_retries=False)
 
 
 def count_lines(path: Path) -> int:
@@ -78,26 +66,17 @@ def reasons(session, source: str, month: str | None = None) -> dict[str, int]:
     return {reason: int(count) for reason, count in rows}
 
 
-def _rate(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip() or str(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise SettingsError(f"{name}={raw!r} must be between 0 and 1")
-    return value
-
-
-def quarantine_severity(quarantined: int, lines: int) -> tuple[bool, AssetCheckSeverity, float]:
-    """(passed, severity, rate): above SHOPPING_QUARANTINE_WARN_RATE warns, above _MAX_RATE fails.
+def quarantine_severity(
+    quarantined: int, lines: int, warn_rate: float, max_rate: float
+) -> tuple[bool, AssetCheckSeverity, float]:
+    """(passed, severity, rate): above `warn_rate` (SHOPPING_QUARANTINE_WARN_RATE) warns, above `max_rate` fails.
 
     A handful of bad lines among thousands must not stop the weekly run; a flood
     of them means something upstream broke, and the view should not be rebuilt.
     """
     rate = quarantined / lines if lines else 0.0
-    if rate > _rate("SHOPPING_QUARANTINE_MAX_RATE", 0.10):
+    if rate > max_rate:
         return False, AssetCheckSeverity.ERROR, rate
-    if rate > _rate("SHOPPING_QUARANTINE_WARN_RATE", 0.01):
+    if rate > warn_rate:
         return False, AssetCheckSeverity.WARN, rate
     return True, AssetCheckSeverity.WARN, rate

@@ -7,46 +7,43 @@ each other's rows or objects.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from shopping_assets_tests import oracle
 
-# Set before shopping_assets is imported: tests wait less than production does
-# between step retries, for a dead client's locks, and for botocore's retries.
-os.environ.setdefault("SHOPPING_STEP_RETRY_DELAY", "1")
-os.environ.setdefault("SHOPPING_EMULATOR_DETACHED_TIMEOUT", "2")
-os.environ.setdefault("SHOPPING_S3_MAX_ATTEMPTS", "3")
+# Tests wait less than production does between step retries, for a dead client's
+# locks, and for botocore's retries.
+TEST_TIMINGS = {
+    "SHOPPING_STEP_RETRY_DELAY": "1",
+    "SHOPPING_EMULATOR_DETACHED_TIMEOUT": "2",
+    "SHOPPING_S3_MAX_ATTEMPTS": "3",
+}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests that need the embedded services (through the `settings` fixture) are the `services` tier."""
+    for item in items:
+        if "settings" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.services)
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory):
-    """Settings of the embedded deployment the whole session uses, services running."""
-    from shopping_assets.embedded import bootstrap, services
-    from shopping_assets.instance import INSTANCE_CONFIG
-    from shopping_assets.settings import Settings
+def deployment(tmp_path_factory: pytest.TempPathFactory):
+    """The embedded deployment the whole session uses, services running."""
+    from harness.deployment import EmbeddedDeployment
 
-    home = tmp_path_factory.mktemp("shopping-home")
-    os.environ.update(
-        SHOPPING_DEPLOYMENT="local",
-        SHOPPING_HOME=str(home),
-        SHOPPING_S3_PORT=str(services.free_port()),
-        SHOPPING_SNOWFLAKE_PORT=str(services.free_port()),
-        SHOPPING_OUTPUT_DIR=str(home / "output"),
-        DAGSTER_HOME=str(home / "dagster"),
-    )
-    (home / "dagster").mkdir()
-    (home / "dagster" / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    settings = Settings.from_env()
-    services.start(settings)
-    bootstrap.bucket(settings)
-    yield settings
-    services.stop(settings)
+    with EmbeddedDeployment(tmp_path_factory.mktemp("shopping-home"), **TEST_TIMINGS) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def settings(deployment):
+    """Settings of the session's embedded deployment."""
+    return deployment.settings
 
 
 @dataclass
@@ -59,9 +56,9 @@ class Pipeline:
 
     def definitions(self, **input_overrides):
         from shopping_assets.definitions import build_definitions
-        from shopping_assets.resources import input_data_from_env
+        from shopping_assets.resources import input_data
 
-        input_data = input_data_from_env(
+        inputs = input_data(
             self.settings,
             input_dir=str(self.input_dir),
             generate=self.generate,
@@ -69,7 +66,7 @@ class Pipeline:
             end_date="2030-12-31",
             **input_overrides,
         )
-        return build_definitions(self.settings, input_data)
+        return build_definitions(self.settings, inputs)
 
     def materialise(self, months: list[str]) -> dict:
         from dagster import DagsterInstance
@@ -78,12 +75,19 @@ class Pipeline:
 
         return materialise_all(self.definitions(), DagsterInstance.get(), months)
 
-    def run(self, job: str, partition_key: str | None = None, raise_on_error: bool = True):
+    def run(
+        self,
+        job: str,
+        partition_key: str | None = None,
+        raise_on_error: bool = True,
+        partition_range: tuple[str, str] | None = None,
+    ):
         from dagster import DagsterInstance
 
         from shopping_assets.runner import execute
 
-        return execute(self.definitions(), job, DagsterInstance.get(), partition_key, raise_on_error)
+        instance = DagsterInstance.get()
+        return execute(self.definitions(), job, instance, partition_key, raise_on_error, partition_range)
 
     def run_job(self, job: str, partition_key: str | None = None) -> dict:
         """Run a job that must succeed; its materialisations' metadata."""
@@ -112,14 +116,9 @@ class Pipeline:
 
 
 @pytest.fixture
-def make_pipeline(settings, tmp_path: Path):
-    from shopping_assets.embedded import bootstrap
-
+def make_pipeline(deployment, settings, tmp_path: Path):
     def make(input_dir: Path | None = None, generate: bool = False) -> Pipeline:
-        unique = uuid.uuid4().hex[:8]
-        isolated = replace(settings, database=f"TEST_{unique}".upper(), prefix=f"test-{unique}/")
-        bootstrap.warehouse(isolated)
-        return Pipeline(isolated, input_dir or tmp_path / "input", generate)
+        return Pipeline(deployment.target("test"), input_dir or tmp_path / "input", generate)
 
     return make
 

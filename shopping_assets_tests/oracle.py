@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 
@@ -60,3 +61,31 @@ def purchase_counts_between(input_dir: Path, first: str, before: str) -> dict[tu
                 if transaction["customer_id"] in customers and item["product_id"] in products:
                     counts[(transaction["customer_id"], item["product_id"])] += 1
     return dict(counts)
+
+
+def weekly_summary(input_dir: Path, weeks: int) -> dict[date, tuple[int, int, int]]:
+    """Per Monday of the last `weeks` weeks up to the latest basket line's purchase (its week
+    included): (customers who bought, products bought, basket lines), known ids only."""
+    customers = {row["customer_id"] for row in _csv(input_dir / "customers.csv")}
+    products = {row["product_id"] for row in _csv(input_dir / "products.csv")}
+    latest = None
+    lines: dict[date, list[tuple[str, str]]] = {}
+    for path in sorted((input_dir / "transactions").glob("d=*/transactions.json")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            transaction = json.loads(line)
+            bought = datetime.fromisoformat(transaction["date_of_purchase"])
+            monday = bought.date() - timedelta(days=bought.weekday())
+            for item in transaction["basket"]:
+                latest = bought if latest is None else max(latest, bought)
+                if transaction["customer_id"] in customers and item["product_id"] in products:
+                    lines.setdefault(monday, []).append((transaction["customer_id"], item["product_id"]))
+    if latest is None:
+        return {}
+    first_monday = latest.date() - timedelta(days=latest.weekday() + 7 * (weeks - 1))
+    return {
+        monday: (len({c for c, _ in bought}), len({p for _, p in bought}), len(bought))
+        for monday, bought in sorted(lines.items())
+        if monday >= first_monday
+    }

@@ -1,9 +1,9 @@
 """Alerts are really delivered: a local SMTP server and a local Slack-style webhook receive them.
 
-Staleness is read from a temporary Dagster instance where the tests report
-materializations; Dagster stamps events with the real time, so the sensor gets a
-settable clock instead. The failed run is a real month of the pipeline, on the
-embedded services, stopped by its own check.
+Staleness is Dagster's own: the freshness daemon's evaluation (its real code, run in
+this process at chosen instants) judges the policy, and a real run judges the latest
+month's check; the sensor follows what they recorded. The failed run is a real month of
+the pipeline, on the embedded services, stopped by its own check.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -23,27 +24,19 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from dagster import (
-    AssetKey,
     AssetMaterialization,
     DagsterInstance,
-    Definitions,
-    asset,
+    EnvVar,
     build_run_status_sensor_context,
     build_sensor_context,
     instance_for_test,
 )
 
-from shopping_assets.alerts.freshness import MONITORED, evaluate, freshness_windows, with_freshness
-from shopping_assets.alerts.notifiers import (
-    DeliveryError,
-    EmailNotifier,
-    SlackWebhookNotifier,
-    deliver,
-    notifiers_from_env,
-)
-from shopping_assets.alerts.sensors import build_freshness_sensor, headline, run_failure_alerts
+from shopping_assets.defs.alerts.freshness import MONITORED, PARTITIONED, freshness_sensor, incidents
+from shopping_assets.defs.alerts.notifiers import Alerts, DeliveryError, EmailNotifier, SlackWebhookNotifier, deliver
+from shopping_assets.defs.alerts.run_failure_sensor import headline, run_failure_alerts
 from shopping_assets.embedded.services import free_port
-from shopping_assets.settings import SettingsError
+from shopping_assets.settings import AlertSettings, Settings, SettingsError
 
 ALERT_VARS = (
     "SHOPPING_ALERT_SMTP_HOST",
@@ -54,10 +47,11 @@ ALERT_VARS = (
     "SHOPPING_ALERT_SMTP_PASSWORD",
     "SHOPPING_ALERT_SMTP_STARTTLS",
     "SHOPPING_ALERT_SLACK_WEBHOOK_URL",
-    "SHOPPING_FRESHNESS_HOURS",
+    "SHOPPING_FRESHNESS_DEADLINE_CRON",
+    "SHOPPING_FRESHNESS_LOWER_BOUND_HOURS",
+    "SHOPPING_UI_URL",
 )
-DAY = timedelta(days=1)
-T0 = datetime(2025, 3, 10, 6, tzinfo=timezone.utc)
+MONDAY = datetime(2030, 3, 11, tzinfo=UTC)  # a Monday to come: every instant below is frozen
 
 
 # --------------------------------------------------------------------------- receivers
@@ -69,7 +63,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 Message accepted for delivery"
 
@@ -108,7 +102,7 @@ def slack(clean_env: pytest.MonkeyPatch) -> Iterator[Webhook]:
     hook = Webhook()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             assert self.headers["Content-Type"] == "application/json"
             hook.posts.append(json.loads(body))
@@ -131,79 +125,69 @@ def slack(clean_env: pytest.MonkeyPatch) -> Iterator[Webhook]:
 # --------------------------------------------------------------------------- the rule
 
 
-def test_an_incident_alerts_once_and_recovers_once():
-    windows = {"a": 8 * DAY, "b": 8 * DAY}
-    last = {"a": T0 - 9 * DAY, "b": T0 - DAY}
-    assert evaluate(T0, last, windows, set()) == (["a"], [], {"a"})
-    assert evaluate(T0, last, windows, {"a"}) == ([], [], {"a"})  # still stale: silent
-    last["a"] = T0 - timedelta(hours=1)
-    assert evaluate(T0, last, windows, {"a"}) == ([], ["a"], set())
-    assert evaluate(T0 + 9 * DAY, last, windows, set()) == (["a", "b"], [], {"a", "b"})
+def test_an_incident_starts_on_warn_or_fail_from_either_judge_and_ends_when_both_pass():
+    assert incidents({"a": {"policy": "FAIL"}, "b": {"policy": "PASS"}}, set()) == (["a"], [])
+    assert incidents({"a": {"policy": "FAIL"}}, {"a"}) == ([], [])  # still stale: silent
+    assert incidents({"a": {"policy": "PASS", "latest_month": "FAIL"}}, {"a"}) == ([], [])
+    assert incidents({"a": {"policy": "PASS", "latest_month": "PASS"}}, {"a"}) == ([], ["a"])
+    assert incidents({"a": {"policy": "WARN"}}, set()) == (["a"], [])
+    # never materialized (UNKNOWN) judges nothing, and keeps an open incident open
+    assert incidents({"a": {"policy": "UNKNOWN"}}, set()) == ([], [])
+    assert incidents({"a": {"policy": "UNKNOWN"}}, {"a"}) == ([], ["a"])
 
 
-def test_exactly_at_the_window_is_fresh_and_never_materialized_is_not_judged():
-    windows = {"a": 8 * DAY, "b": 8 * DAY}
-    assert evaluate(T0, {"a": T0 - 8 * DAY, "b": None}, windows, set()) == ([], [], set())
-    # An open incident on an asset whose history is gone stays open rather than "recovering".
-    assert evaluate(T0, {"a": T0, "b": None}, windows, {"b"}) == ([], [], {"b"})
-    # An asset no longer monitored leaves the incident set without a message.
-    assert evaluate(T0, {"a": T0}, {"a": 8 * DAY}, {"gone"}) == ([], [], set())
+def test_the_policy_is_the_weekly_deadline_on_what_consumers_read(clean_env):
+    from shopping_assets.definitions import build_definitions
 
-
-def test_windows_default_to_eight_days_and_follow_the_environment(clean_env):
-    assert freshness_windows() == {name: 8 * DAY for name in MONITORED}
-    clean_env.setenv("SHOPPING_FRESHNESS_HOURS", "36")
-    assert set(freshness_windows().values()) == {timedelta(hours=36)}
-    clean_env.setenv("SHOPPING_FRESHNESS_HOURS", "soon")
-    with pytest.raises(SettingsError, match="SHOPPING_FRESHNESS_HOURS"):
-        freshness_windows()
-
-
-def test_with_freshness_attaches_the_policy_to_the_monitored_assets_only(clean_env):
-    @asset
-    def transaction_items() -> None: ...
-
-    @asset
-    def raw_customers() -> None: ...
-
-    originals = [transaction_items, raw_customers]
-    copies = with_freshness(originals)
-    graph = Definitions(assets=copies).resolve_asset_graph()
-    policy = graph.get(AssetKey("transaction_items")).freshness_policy
-    assert (policy.fail_window.to_timedelta(), policy.warn_window.to_timedelta()) == (8 * DAY, 7 * DAY)
-    assert graph.get(AssetKey("raw_customers")).freshness_policy is None
-    assert transaction_items.specs_by_key[AssetKey("transaction_items")].freshness_policy is None  # a copy
+    settings = Settings.from_env()
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        policy = graph.get(key).freshness_policy
+        if key.to_user_string() in MONITORED:
+            assert (policy.deadline_cron, policy.lower_bound_delta, policy.timezone) == (
+                "0 12 * * 1",
+                timedelta(hours=6),
+                "UTC",
+            )
+        else:
+            assert policy is None, key
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys if k.name == "freshness_check"}
+    assert checks == {(name, "freshness_check") for name in PARTITIONED}
+    assert defs.resolve_sensor_def("latest_month_freshness").default_status.value == "RUNNING"
+    assert "purchase_counts_snapshot" in MONITORED and "purchase_counts_snapshot" in PARTITIONED
+    clean_env.setenv("SHOPPING_FRESHNESS_LOWER_BOUND_HOURS", "none")
+    with pytest.raises(SettingsError, match="SHOPPING_FRESHNESS_LOWER_BOUND_HOURS"):
+        Settings.from_env()
 
 
 # --------------------------------------------------------------------------- notifiers
 
 
-def test_nothing_configured_means_the_alert_is_only_logged(clean_env, capfd):
-    assert notifiers_from_env() == []
-    clock = Clock()
-    sensor = build_freshness_sensor(clock)
-    with instance_for_test() as instance:
-        clock.now = _materialize(instance, "transaction_items", "2025-03-01") + 9 * DAY
-        capfd.readouterr()
-        cursor = _tick(sensor, instance, None)
-    assert json.loads(cursor)["alerted"] == ["transaction_items"]  # logged counts as alerted: no retry spam
-    # the sensor's log (Dagster's own handler, so not caplog): once, naming the asset
-    assert capfd.readouterr().err.count("ALERT [shopping-patterns] Stale data: transaction_items") == 1
+def test_nothing_configured_means_the_alert_is_only_logged(clean_env, caplog):
+    alerts = Alerts.from_settings(AlertSettings.from_env())
+    assert alerts.notifiers() == []
+    with caplog.at_level(logging.WARNING):
+        alerts.deliver("Stale data: transaction_items", "body", logging.getLogger("shopping-test"))
+    assert "ALERT [shopping-patterns] Stale data: transaction_items" in caplog.text
 
 
 def test_incomplete_email_settings_name_the_missing_variable(clean_env):
     clean_env.setenv("SHOPPING_ALERT_SMTP_HOST", "mail.example.com")
     with pytest.raises(SettingsError, match="SHOPPING_ALERT_EMAIL_TO"):
-        notifiers_from_env()
+        AlertSettings.from_env()
     clean_env.setenv("SHOPPING_ALERT_EMAIL_TO", "a@example.com")
     clean_env.setenv("SHOPPING_ALERT_SMTP_USER", "bot")
     with pytest.raises(SettingsError, match="SHOPPING_ALERT_SMTP_PASSWORD"):
-        notifiers_from_env()
+        AlertSettings.from_env()
     clean_env.setenv("SHOPPING_ALERT_SMTP_PASSWORD", "hunter2")
     clean_env.setenv("SHOPPING_ALERT_SMTP_STARTTLS", "true")
-    (email,) = notifiers_from_env()
-    assert (email.port, email.starttls, email.recipients) == (587, True, ("a@example.com",))
-    assert "hunter2" not in repr(email)
+    settings = AlertSettings.from_env()
+    assert (settings.smtp_port, settings.smtp_starttls, settings.email_to) == (587, True, ("a@example.com",))
+    assert "hunter2" not in repr(settings)
+    alerts = Alerts.from_settings(settings)
+    assert alerts.smtp_password == EnvVar("SHOPPING_ALERT_SMTP_PASSWORD")  # resolved when a sensor runs
+    assert "hunter2" not in repr(alerts)
 
 
 def test_secrets_stay_out_of_reprs_and_errors(clean_env):
@@ -213,9 +197,7 @@ def test_secrets_stay_out_of_reprs_and_errors(clean_env):
     def reject(server, session, envelope, mechanism, auth_data: LoginPassword) -> AuthResult:
         return AuthResult(success=False, handled=False)
 
-    controller = Controller(
-        Inbox(), hostname="127.0.0.1", port=port, authenticator=reject, auth_require_tls=False
-    )
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=reject, auth_require_tls=False)
     controller.start()
     try:
         email = EmailNotifier("127.0.0.1", port, "a@example.com", ("b@example.com",), user="bot", password="hunter2")
@@ -228,85 +210,139 @@ def test_secrets_stay_out_of_reprs_and_errors(clean_env):
     assert "email: SMTPAuthenticationError" in message and "slack:" in message
     assert "hunter2" not in message and "s3cr3t" not in message
     assert "hunter2" not in repr(email) and "s3cr3t" not in repr(hook)
+    resolved = Alerts(smtp_host="x", smtp_password="hunter2", slack_webhook_url="http://x/s3cr3t")
+    assert "hunter2" not in repr(resolved) and "s3cr3t" not in repr(resolved)
 
 
 # --------------------------------------------------------------------------- the sensors
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
+class Daemon:
+    """Dagster's freshness daemon, evaluating the project's code location at chosen instants."""
 
-    def __call__(self) -> datetime:
-        return self.now
+    def __init__(self, instance):
+        from dagster._core.remote_origin import InProcessCodeLocationOrigin
+        from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget
+        from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+        from dagster._core.workspace.context import WorkspaceProcessContext
 
-
-def _materialize(instance: DagsterInstance, name: str, partition: str | None = None) -> datetime:
-    instance.report_runless_asset_event(AssetMaterialization(name, partition=partition))
-    event = instance.get_latest_materialization_event(AssetKey(name))
-    return datetime.fromtimestamp(event.timestamp, timezone.utc)
-
-
-def _tick(sensor, instance: DagsterInstance, cursor: str | None) -> str:
-    result = sensor(build_sensor_context(instance=instance, cursor=cursor))
-    return result.cursor
-
-
-def test_freshness_sensor_emails_and_posts_once_per_incident(smtp: Inbox, slack: Webhook):
-    clock = Clock()
-    sensor = build_freshness_sensor(clock)
-    with instance_for_test() as instance:
-
-        def materialize_all(partition: str) -> datetime:
-            # The view is unpartitioned; for the others any partition counts.
-            return max(_materialize(instance, n, None if n == "purchase_counts" else partition) for n in MONITORED)
-
-        loaded = materialize_all("2025-03-01")
-        clock.now = loaded + timedelta(hours=1)
-        cursor = _tick(sensor, instance, None)
-        assert smtp.messages == [] and slack.posts == []  # all fresh
-
-        # Nine days on, nothing new: one alert, however many ticks the incident lasts.
-        clock.now = loaded + 9 * DAY
-        cursor = _tick(sensor, instance, cursor)
-        cursor = _tick(sensor, instance, cursor)
-        assert len(smtp.messages) == 1 and len(slack.posts) == 1
-        mail = smtp.messages[0]
-        assert mail["Subject"] == (
-            "[shopping-patterns] Stale data: purchase_counts, raw_transaction_lines, transaction_items"
+        origin = InProcessCodeLocationOrigin(
+            LoadableTargetOrigin(module_name="shopping_assets.definitions", attribute="defs"),
+            location_name="shopping_assets",
         )
-        assert "transaction_items: last materialized" in mail.get_content()
-        assert (mail["From"], mail["To"]) == ("pipeline@example.com", "data@example.com, oncall@example.com")
-        assert "transaction_items" in slack.posts[0]["text"]
-        assert json.loads(cursor)["alerted"] == sorted(MONITORED)
+        self.context = WorkspaceProcessContext(instance, InProcessTestWorkspaceLoadTarget(origin))
 
-        # Fresh materializations (another partition) end the incident: one recovery message.
-        clock.now = materialize_all("2025-02-01") + timedelta(hours=1)
-        cursor = _tick(sensor, instance, cursor)
-        cursor = _tick(sensor, instance, cursor)
-        assert len(smtp.messages) == 2 and smtp.messages[1]["Subject"].startswith("[shopping-patterns] Fresh again")
-        assert json.loads(cursor)["alerted"] == []
+    def evaluate(self, at: datetime) -> None:
+        import asyncio
 
-        # Stale again: a new incident, a second alert.
-        clock.now += 9 * DAY
-        cursor = _tick(sensor, instance, cursor)
-        cursor = _tick(sensor, instance, cursor)
-        subjects = [m["Subject"] for m in smtp.messages]
-        assert len(subjects) == 3 and "Stale data" in subjects[2] and "transaction_items" in subjects[2]
-        assert ["Stale data" in p["text"] for p in slack.posts] == [True, False, True]
+        from dagster._core.test_utils import freeze_time
+        from dagster._daemon.freshness import FreshnessDaemon
+
+        with freeze_time(at):
+            asyncio.run(FreshnessDaemon()._evaluate_assets(workspace_process_context=self.context))
+
+    def close(self) -> None:
+        self.context.__exit__(None, None, None)
 
 
-def test_an_undelivered_alert_is_retried_on_the_next_tick(smtp: Inbox, monkeypatch: pytest.MonkeyPatch):
-    clock = Clock()
-    sensor = build_freshness_sensor(clock)
+def _materialize(instance: DagsterInstance, at: datetime, names=MONITORED) -> None:
+    from dagster._core.test_utils import freeze_time
+
+    with freeze_time(at):
+        for name in names:
+            partition = "2030-03-01" if name in PARTITIONED else None
+            instance.report_runless_asset_event(AssetMaterialization(name, partition=partition))
+
+
+def _tick(instance: DagsterInstance, cursor: str | None, alerts: Alerts) -> str:
+    sensor = freshness_sensor(Settings.from_env())
+    with build_sensor_context(instance=instance, cursor=cursor, resources={"alerts": alerts}) as context:
+        return sensor(context).cursor
+
+
+def _alerts(**changes) -> Alerts:
+    """The resource the settings give, its secrets as Dagster resolves them when a sensor runs."""
+    settings = replace(AlertSettings.from_env(), **changes)
+    return Alerts(
+        ui_url=settings.ui_url,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_starttls=settings.smtp_starttls,
+        smtp_user=settings.smtp_user,
+        smtp_password=os.environ.get("SHOPPING_ALERT_SMTP_PASSWORD"),
+        email_from=settings.email_from,
+        email_to=list(settings.email_to),
+        slack_webhook_url=os.environ.get("SHOPPING_ALERT_SLACK_WEBHOOK_URL"),
+    )
+
+
+def test_stale_data_is_alerted_once_per_incident_as_the_daemon_judges_it(smtp: Inbox, slack: Webhook):
+    alerts = _alerts()
     with instance_for_test() as instance:
-        clock.now = _materialize(instance, "purchase_counts") + 9 * DAY
-        port = os.environ["SHOPPING_ALERT_SMTP_PORT"]
-        monkeypatch.setenv("SHOPPING_ALERT_SMTP_PORT", str(free_port()))  # nobody listens there
-        cursor = _tick(sensor, instance, None)
+        daemon = Daemon(instance)
+        try:
+            # the weekly run at 06:30: by the 12:00 deadline every monitored asset is fresh
+            _materialize(instance, MONDAY + timedelta(hours=6, minutes=30))
+            daemon.evaluate(MONDAY + timedelta(hours=13))
+            cursor = _tick(instance, None, alerts)
+            assert smtp.messages == [] and slack.posts == []
+
+            # the next Monday's run never came: the daemon says FAIL, one alert however many ticks
+            daemon.evaluate(MONDAY + timedelta(days=7, hours=13))
+            cursor = _tick(instance, cursor, alerts)
+            cursor = _tick(instance, cursor, alerts)
+            assert len(smtp.messages) == 1 and len(slack.posts) == 1
+            mail = smtp.messages[0]
+            assert mail["Subject"] == "[shopping-patterns] Stale data: " + ", ".join(sorted(MONITORED))
+            body = mail.get_content()
+            assert "transaction_items: freshness policy FAIL (http://127.0.0.1:3000/assets/transaction_items)" in body
+            assert (mail["From"], mail["To"]) == ("pipeline@example.com", "data@example.com, oncall@example.com")
+            assert json.loads(cursor)["alerted"] == sorted(MONITORED)
+
+            # the late run: PASS again at the next evaluation, one recovery message
+            _materialize(instance, MONDAY + timedelta(days=7, hours=14))
+            daemon.evaluate(MONDAY + timedelta(days=7, hours=14, minutes=1))
+            cursor = _tick(instance, cursor, alerts)
+            cursor = _tick(instance, cursor, alerts)
+            assert len(smtp.messages) == 2 and smtp.messages[1]["Subject"].startswith("[shopping-patterns] Fresh again")
+            assert json.loads(cursor)["alerted"] == []
+            assert ["Stale data" in p["text"] for p in slack.posts] == [True, False]
+        finally:
+            daemon.close()
+
+
+def test_a_latest_month_that_fails_its_check_is_an_incident_too(smtp: Inbox):
+    """Backfilling an old month keeps the policy PASS; the latest month's own check says FAIL."""
+    from dagster import AssetCheckKey, AssetKey, AssetSelection, define_asset_job
+
+    from shopping_assets.definitions import build_definitions
+
+    defs = build_definitions(Settings.from_env())
+    check = AssetCheckKey(AssetKey("transaction_items"), "freshness_check")
+    checks_job = define_asset_job("latest_month", selection=AssetSelection.checks(check))
+    resolved = type(defs).merge(defs, type(defs)(jobs=[checks_job])).resolve_job_def("latest_month")
+    alerts = _alerts()
+    with instance_for_test() as instance:
+        instance.report_runless_asset_event(AssetMaterialization("transaction_items", partition="2015-01-01"))
+        (evaluation,) = resolved.execute_in_process(instance=instance).get_asset_check_evaluations()
+        assert not evaluation.passed
+        cursor = _tick(instance, None, alerts)
+        assert len(smtp.messages) == 1 and "transaction_items: latest month FAIL" in smtp.messages[0].get_content()
+        assert json.loads(cursor)["signals"]["transaction_items"] == {"latest_month": "FAIL"}
+
+
+def test_an_undelivered_alert_is_retried_on_the_next_tick(smtp: Inbox):
+    with instance_for_test() as instance:
+        daemon = Daemon(instance)
+        try:
+            _materialize(instance, MONDAY + timedelta(hours=7), names=["purchase_counts"])
+            daemon.evaluate(MONDAY + timedelta(days=7, hours=13))
+        finally:
+            daemon.close()
+        nobody = _alerts(smtp_port=free_port())  # nobody listens there
+        cursor = _tick(instance, None, nobody)
         assert json.loads(cursor)["alerted"] == [] and smtp.messages == []
-        monkeypatch.setenv("SHOPPING_ALERT_SMTP_PORT", port)
-        cursor = _tick(sensor, instance, cursor)
+        cursor = _tick(instance, cursor, _alerts())
         assert json.loads(cursor)["alerted"] == ["purchase_counts"]
         assert len(smtp.messages) == 1 and "purchase_counts" in smtp.messages[0]["Subject"]
 
@@ -317,7 +353,7 @@ def test_a_month_that_fails_its_checks_alerts_with_job_run_partition_and_the_fai
     """A month whose file is mostly garbage stops at quarantine_rate; the alert says which check stopped it."""
     from shopping_assets_tests.test_data_quality import good, write_folder
 
-    lines = [good(), "not json", "{\"customer_id\": ", "null"]
+    lines = [good(), "not json", '{"customer_id": ', "null"]
     pipeline = make_pipeline(write_folder(tmp_path / "in", {"2025-03-04": "\n".join(lines).encode()}))
     with instance_for_test() as instance:
         defs = pipeline.definitions()
@@ -332,11 +368,12 @@ def test_a_month_that_fails_its_checks_alerts_with_job_run_partition_and_the_fai
             dagster_instance=instance,
             dagster_run=result.dagster_run,
         ).for_run_failure()
-        run_failure_alerts(context)
+        run_failure_alerts(context, alerts=_alerts())
     (mail,) = smtp.messages
     body = mail.get_content()
     assert "transactions_job" in mail["Subject"] and "2025-03-01" in mail["Subject"]
     assert f"run id: {result.run_id}" in body and "partition: 2025-03-01" in body
+    assert f"run: http://127.0.0.1:3000/runs/{result.run_id}" in body
     assert body.rstrip().endswith(
         "error: DagsterAssetCheckFailedError: 1 blocking asset check failed with ERROR severity: "
         "transaction_items: quarantine_rate"
@@ -349,8 +386,14 @@ def test_a_month_that_fails_its_checks_alerts_with_job_run_partition_and_the_fai
     ("message", "shown"),
     [
         ("COPY INTO failed: file not found\nsecond line of detail", "COPY INTO failed: file not found"),
-        ("2 blocking asset checks failed with ERROR severity:\na: x,y\nb: z\nc: w\nd: v", "2 blocking asset checks failed with ERROR severity: a: x,y b: z c: w"),
-        ("botocore.exceptions.EndpointConnectionError: Could not connect", "EndpointConnectionError: Could not connect"),
+        (
+            "2 blocking asset checks failed with ERROR severity:\na: x,y\nb: z\nc: w\nd: v",
+            "2 blocking asset checks failed with ERROR severity: a: x,y b: z c: w",
+        ),
+        (
+            "botocore.exceptions.EndpointConnectionError: Could not connect",
+            "EndpointConnectionError: Could not connect",
+        ),
         ("  \n", "no error message"),
     ],
 )

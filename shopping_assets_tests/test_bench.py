@@ -1,6 +1,6 @@
-"""The benchmark command at a tiny scale: every stage reported, and the floor agrees with the view.
+"""The benchmarks at a tiny scale: every stage reported, and the floor agrees with the view.
 
-`shopping_assets.bench` starts its own embedded services (free ports, private
+`python -m benchmarks` starts its own embedded deployment (free ports, private
 SHOPPING_HOME), so these tests do not use the session's. No timing is asserted:
 only that the figures are there and that the pipeline's view and plain DuckDB
 count the same rows.
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from shopping_assets import bench
+from benchmarks import floor
+from benchmarks.__main__ import main as bench_main
+from benchmarks.stages import STAGES
 
 # A fixed past day, inside the month partitions whatever today is; a week into its
 # month, as on a weekly run (fewer day files also keep the test short).
@@ -41,23 +43,21 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
     variables = ("SHOPPING_HOME", "SHOPPING_S3_PORT", "SHOPPING_SNOWFLAKE_PORT", "SNOWFLAKE_DATABASE", "DAGSTER_HOME")
     environment = {name: os.environ.get(name) for name in variables}
 
-    code = bench.main(
-        ["--customers", "200", "--months", "1", "--end", END, "--dir", str(work_dir), "--json", str(out)]
-    )
+    code = bench_main(["--customers", "200", "--months", "1", "--end", END, "--dir", str(work_dir), "--json", str(out)])
 
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert work_dir.is_dir() and not any(work_dir.iterdir())  # created, and the run's folder removed
     assert {name: os.environ.get(name) for name in variables} == environment  # the run's settings do not leak
     table = printed[printed.index("\nstage ") :]
-    for stage in (*bench.STAGES, "floor", "accounted"):
+    for stage in (*STAGES, "floor", "accounted"):
         assert re.search(rf"^{stage}\s+\d+\.\d", table, re.MULTILINE), f"no {stage} row in\n{table}"
     assert "load+flatten+view / floor" in printed
     assert re.search(r"basket lines -> OK$", printed, re.MULTILINE), printed
     assert re.search(r"against the pipeline -> OK$", printed, re.MULTILINE), printed
 
     report = json.loads(out.read_text())
-    assert [s["name"] for s in report["stages"]] == list(bench.STAGES)
+    assert [s["name"] for s in report["stages"]] == list(STAGES)
     view, floor = report["view"], report["floor"]
     # The real correctness check: the pipeline's view and plain DuckDB over the same files agree.
     assert view["rows"] > 0
@@ -68,8 +68,11 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
     assert (accounted["rows"], accounted["basket_lines"]) == (view["rows"], view["basket_lines"])
     assert accounted["lines"] == accounted["loaded_lines"] == report["config"]["transactions"]
     assert report["accounted_floor_matches_lines"] is True
-    assert report["audit"] == {"view_rows": view["rows"], "basket_lines": view["basket_lines"],
-                               "known_basket_lines": view["basket_lines"]}  # fmt: skip
+    assert report["audit"] == {
+        "view_rows": view["rows"],
+        "basket_lines": view["basket_lines"],
+        "known_basket_lines": view["basket_lines"],
+    }
     stages = {s["name"]: s for s in report["stages"]}
     assert stages["export"]["rows"] == view["rows"]
     assert stages["load"]["rows"] == report["config"]["transactions"]
@@ -83,10 +86,23 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
 def test_incremental_benchmark_compares_history_with_one_month(tmp_path, work_dir, capsys, months):
     out = tmp_path / "incremental.json"
 
-    code = bench.main(
-        ["--incremental", "--customers", "200", "--months", str(months), "--repeat", "1", "--end", END,
-         "--dir", str(work_dir), "--json", str(out)]
-    )  # fmt: skip
+    code = bench_main(
+        [
+            "--incremental",
+            "--customers",
+            "200",
+            "--months",
+            str(months),
+            "--repeat",
+            "1",
+            "--end",
+            END,
+            "--dir",
+            str(work_dir),
+            "--json",
+            str(out),
+        ]
+    )
 
     printed = capsys.readouterr().out
     assert code == 0, printed
@@ -104,7 +120,10 @@ def test_incremental_benchmark_compares_history_with_one_month(tmp_path, work_di
 def test_accounted_floor_gives_each_bad_line_its_reason_and_counts_only_clean_lines(tmp_path):
     day = tmp_path / "transactions" / "d=2026-01-01"
     day.mkdir(parents=True)
-    good = '{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 5}], "date_of_purchase": "2026-01-01 10:00:00"}'
+    good = (
+        '{"customer_id": "C1", "basket": [{"product_id": "P01", "price": 5}], '
+        '"date_of_purchase": "2026-01-01 10:00:00"}'
+    )
     lines = [
         good,
         good,
@@ -119,9 +138,17 @@ def test_accounted_floor_gives_each_bad_line_its_reason_and_counts_only_clean_li
     (tmp_path / "customers.csv").write_text("customer_id,loyalty_score\r\nC1,7\r\n")
     (tmp_path / "products.csv").write_text("product_id,product_description,product_category\r\nP01,soap,house\r\n")
 
-    _, con = bench._timed_runs(bench.ACCOUNTED_FLOOR_SQL.format(root=tmp_path))
+    _, con = floor.timed_runs(floor.ACCOUNTED_FLOOR_SQL.format(root=tmp_path))
 
     reasons = con.execute("SELECT line_number, reason FROM verdicts ORDER BY line_number").fetchall()
-    assert reasons == [(1, None), (2, "duplicate_line"), (3, "empty_line"), (4, "malformed_json"),
-                       (5, "price_not_positive"), (6, "date_out_of_window"), (7, "empty_basket"), (8, None)]  # fmt: skip
+    assert reasons == [
+        (1, None),
+        (2, "duplicate_line"),
+        (3, "empty_line"),
+        (4, "malformed_json"),
+        (5, "price_not_positive"),
+        (6, "date_out_of_window"),
+        (7, "empty_basket"),
+        (8, None),
+    ]
     assert con.execute("SELECT * FROM purchase_counts").fetchall() == [("C1", 7, "P01", "house", 2)]

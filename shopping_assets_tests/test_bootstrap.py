@@ -34,13 +34,14 @@ import snowflake.connector
 import sqlglot
 from sqlglot import exp
 
-from shopping_assets import sql
-from shopping_assets.bootstrap import cli, plan, policies
+from shopping_assets import statements as sql
+from shopping_assets.bootstrap import command as cli
 from shopping_assets.bootstrap import grants as grant_model
-from shopping_assets.bootstrap import snowflake as snowflake_plan
-from shopping_assets.bootstrap.aws import AwsExecutor
+from shopping_assets.bootstrap import plan, policies
+from shopping_assets.bootstrap import snowflake_steps as snowflake_plan
+from shopping_assets.bootstrap.aws_steps import AwsExecutor
 from shopping_assets.bootstrap.config import BootstrapConfig
-from shopping_assets.bootstrap.snowflake import SnowflakeExecutor
+from shopping_assets.bootstrap.snowflake_steps import SnowflakeExecutor
 from shopping_assets.bootstrap.steps import AwsStep, BootstrapError, resolve
 from shopping_assets.settings import Settings, SettingsError
 
@@ -134,6 +135,7 @@ class RecordingSnowflake:
 
 
 # --- policy documents, structurally --------------------------------------------
+
 
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
@@ -236,7 +238,8 @@ def test_apply_creates_the_bucket_and_iam_role_from_the_handshake_and_is_idempot
     states = []
     for _ in range(2):  # the second run finds everything in place: no error, same state
         recorder = RecordingSnowflake()
-        context = plan.apply(steps, aws_executor=aws, snowflake_executor=SnowflakeExecutor(lambda: recorder))
+        executor = SnowflakeExecutor(lambda recorder=recorder: recorder)
+        context = plan.apply(steps, aws_executor=aws, snowflake_executor=executor)
         states.append(_read_back(s3, iam, bucket, role_name, config.iam_policy_name))
     state = states[0]
     assert states[1] == state
@@ -259,8 +262,9 @@ def test_apply_creates_the_bucket_and_iam_role_from_the_handshake_and_is_idempot
     # Snowflake got the role's real ARN, the bucket as its only allowed location, and the public keys.
     statements = recorder.executed
     integration = [(s, p) for s, p in statements if " INTEGRATION " in s and p]
-    assert integration and all(p == {"role_arn": state["role_arn"], "allowed_location": f"s3://{bucket}/{prefix}"}
-                               for _, p in integration)  # fmt: skip
+    assert integration and all(
+        p == {"role_arn": state["role_arn"], "allowed_location": f"s3://{bucket}/{prefix}"} for _, p in integration
+    )
     order = [s.split()[0] + " " + s.split()[1] for s, _ in statements]
     assert order.index("DESC INTEGRATION") > order.index("CREATE STORAGE")
     keys = {p["public_key"] for s, p in statements if p and "public_key" in p}
@@ -271,7 +275,10 @@ def test_apply_creates_the_bucket_and_iam_role_from_the_handshake_and_is_idempot
     # An integration recreated by hand gets a new external ID: rerunning moves the trust to it.
     class Recreated(RecordingSnowflake):
         def fetchall(self):
-            return [(n, t, "NEW_SFCRole=9_x=" if n == "STORAGE_AWS_EXTERNAL_ID" else v, d) for n, t, v, d in super().fetchall()]
+            return [
+                (n, t, "NEW_SFCRole=9_x=" if n == "STORAGE_AWS_EXTERNAL_ID" else v, d)
+                for n, t, v, d in super().fetchall()
+            ]
 
     plan.apply(steps, aws_executor=aws, snowflake_executor=SnowflakeExecutor(Recreated))
     assert_trust(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"], IAM_USER_ARN, "NEW_SFCRole=9_x=")
@@ -296,11 +303,17 @@ def test_a_missing_or_private_key_stops_before_any_call(base_settings, key_files
 # --- (2) every statement parses as Snowflake SQL ------------------------------------
 
 SAMPLE = {
-    "database": "SHOPPING", "warehouse": "SHOPPING_WH", "storage_integration": "SHOPPING_S3",
-    "loader_role": "SHOPPING_LOADER", "transformer_role": "SHOPPING_TRANSFORMER",
-    "reader_role": "SHOPPING_READER", "pipeline_role": "SHOPPING_PIPELINE",
-    "admin_role": "ACCOUNTADMIN", "user": "SHOPPING_LOADER_SVC", "role": "SHOPPING_LOADER",
-}  # fmt: skip
+    "database": "SHOPPING",
+    "warehouse": "SHOPPING_WH",
+    "storage_integration": "SHOPPING_S3",
+    "loader_role": "SHOPPING_LOADER",
+    "transformer_role": "SHOPPING_TRANSFORMER",
+    "reader_role": "SHOPPING_READER",
+    "pipeline_role": "SHOPPING_PIPELINE",
+    "admin_role": "ACCOUNTADMIN",
+    "user": "SHOPPING_LOADER_SVC",
+    "role": "SHOPPING_LOADER",
+}
 BOOTSTRAP_FILES = sorted(p.stem for p in (sql.SQL_DIR / "bootstrap").glob("*.sql"))
 NAME = r"[A-Z_][A-Z0-9_]*"
 # sqlglot 30 parses these as an opaque exp.Command; for them we check the exact shape instead.
@@ -318,10 +331,16 @@ COMMAND_SHAPES = [
 ]
 # ... and these it does parse, so they must not come back as a Command.
 PARSED = {
-    "CREATE WAREHOUSE": exp.Create, "CREATE DATABASE": exp.Create, "CREATE SCHEMA": exp.Create,
-    "CREATE STORAGE": exp.Create, "DESC INTEGRATION": exp.Describe, "USE ROLE": exp.Use,
-}  # fmt: skip
-SIMPLE_GRANT = re.compile(rf"GRANT [A-Z, ]+ ON (DATABASE|SCHEMA|WAREHOUSE|INTEGRATION) {NAME}(\.{NAME})? TO ROLE {NAME}")
+    "CREATE WAREHOUSE": exp.Create,
+    "CREATE DATABASE": exp.Create,
+    "CREATE SCHEMA": exp.Create,
+    "CREATE STORAGE": exp.Create,
+    "DESC INTEGRATION": exp.Describe,
+    "USE ROLE": exp.Use,
+}
+SIMPLE_GRANT = re.compile(
+    rf"GRANT [A-Z, ]+ ON (DATABASE|SCHEMA|WAREHOUSE|INTEGRATION) {NAME}(\.{NAME})? TO ROLE {NAME}"
+)
 
 
 def test_the_bootstrap_statements_are_found():
@@ -353,9 +372,16 @@ def test_the_warehouse_and_integration_say_what_they_should():
     for option in ("WAREHOUSE_SIZE=XSMALL", "AUTO_SUSPEND=60", "AUTO_RESUME=TRUE", "INITIALLY_SUSPENDED=TRUE"):
         assert option in options
     create, _alter = sql.render("bootstrap/03_storage_integration", SAMPLE)
-    integration = sqlglot.parse_one(create.replace("%(role_arn)s", "'R'").replace("%(allowed_location)s", "'L'"), read="snowflake")
+    integration = sqlglot.parse_one(
+        create.replace("%(role_arn)s", "'R'").replace("%(allowed_location)s", "'L'"), read="snowflake"
+    )
     text = integration.sql("snowflake")
-    for option in ("STORAGE_PROVIDER='S3'", "STORAGE_AWS_ROLE_ARN='R'", "STORAGE_ALLOWED_LOCATIONS=('L')", "ENABLED=TRUE"):
+    for option in (
+        "STORAGE_PROVIDER='S3'",
+        "STORAGE_AWS_ROLE_ARN='R'",
+        "STORAGE_ALLOWED_LOCATIONS=('L')",
+        "ENABLED=TRUE",
+    ):
         assert option in text
 
 
@@ -370,6 +396,7 @@ def test_configured_names_are_validated(base_settings, bad):
 
 
 # --- (3) grants, structurally ---------------------------------------------------------
+
 
 def parse_grants(statements: list[str]) -> tuple[set[tuple[str, str, str, str]], set[tuple[str, str, str]]]:
     """(privilege, object type, object name, role) for object grants; (role, ROLE|USER, grantee) for role grants."""
@@ -397,8 +424,9 @@ def test_the_reader_may_only_read_mart(base_settings):
     # no other role's privileges reach the reader, and the reader is granted only to its user and SYSADMIN
     assert not any(grantee == "SHOPPING_READER" for _, kind, grantee in roles if kind == "ROLE")
     assert {(kind, grantee) for granted, kind, grantee in roles if granted == "SHOPPING_READER"} == {
-        ("ROLE", "SYSADMIN"), ("USER", "SHOPPING_READER_SVC")
-    }  # fmt: skip
+        ("ROLE", "SYSADMIN"),
+        ("USER", "SHOPPING_READER_SVC"),
+    }
 
 
 def test_loader_and_transformer_stay_in_their_layers(base_settings):
@@ -408,10 +436,23 @@ def test_loader_and_transformer_stay_in_their_layers(base_settings):
     assert not any("STAGING" in g[2] or "MART" in g[2] for g in loader)
     assert ("USAGE", "INTEGRATION", "SHOPPING_S3", "SHOPPING_LOADER") in loader
     assert {"SELECT", "INSERT", "DELETE"} <= {g[0] for g in loader if g[1] == "FUTURE TABLES IN SCHEMA"}
-    # bootstrap creates every long-lived object: the only CREATE at run time is MART's views
+    # bootstrap creates every long-lived object: the only CREATEs at run time are in MART, its views
+    # and what the pandas IO manager's write_pandas asks for (its CREATE TABLE IF NOT EXISTS, its
+    # temporary stage and file format)
     assert {g[0] for g in loader if g[1] == "SCHEMA"} == {"USAGE"}
     assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.STAGING"} == {"USAGE"}
-    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.MART"} == {"USAGE", "CREATE VIEW"}
+    assert {g[0] for g in transformer if g[1] == "SCHEMA" and g[2] == "SHOPPING.MART"} == {
+        "USAGE",
+        "CREATE VIEW",
+        "CREATE TABLE",
+        "CREATE STAGE",
+        "CREATE FILE FORMAT",
+    }
+    assert {g[0] for g in transformer if g[1] == "FUTURE TABLES IN SCHEMA" and g[2] == "SHOPPING.MART"} == {
+        "SELECT",
+        "INSERT",
+        "DELETE",
+    }
     assert not any(g[0].startswith("CREATE") for g in objects if g[2] != "SHOPPING.MART")
     # the transformer only reads RAW, and writes STAGING's rows
     assert {g[0] for g in transformer if g[2] == "SHOPPING.RAW"} == {"USAGE", "SELECT"}
@@ -420,8 +461,9 @@ def test_loader_and_transformer_stay_in_their_layers(base_settings):
     assert not any(g[0] in {"OWNERSHIP", "ALL", "ALL PRIVILEGES"} for g in objects)
     assert not any(g[3] == "SHOPPING_PIPELINE" for g in objects)
     assert {granted for granted, kind, grantee in roles if grantee == "SHOPPING_PIPELINE"} == {
-        "SHOPPING_LOADER", "SHOPPING_TRANSFORMER"
-    }  # fmt: skip
+        "SHOPPING_LOADER",
+        "SHOPPING_TRANSFORMER",
+    }
     # every role has warehouse usage and a service user with that default role
     for role in ("SHOPPING_LOADER", "SHOPPING_TRANSFORMER", "SHOPPING_READER"):
         assert ("USAGE", "WAREHOUSE", "SHOPPING_WH", role) in objects
@@ -509,10 +551,17 @@ def test_dry_run_prints_every_step_calls_nothing_and_shows_no_secret(prod_env, k
             assert step.sql + ";" in out
     operations = {s.operation for s in plan.aws_steps(steps)} | {"update_assume_role_policy"}
     assert operations == {
-        "create_bucket", "put_public_access_block", "put_bucket_encryption", "put_bucket_versioning",
-        "put_bucket_policy", "put_bucket_lifecycle_configuration", "get_caller_identity", "create_role",
-        "update_assume_role_policy", "put_role_policy",
-    }  # fmt: skip
+        "create_bucket",
+        "put_public_access_block",
+        "put_bucket_encryption",
+        "put_bucket_versioning",
+        "put_bucket_policy",
+        "put_bucket_lifecycle_configuration",
+        "get_caller_identity",
+        "create_role",
+        "update_assume_role_policy",
+        "put_role_policy",
+    }
     # the hand-shake's values are not known yet, and say where they will come from
     assert '"AWS": "<STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION>"' in out
     assert '"sts:ExternalId": "<STORAGE_AWS_EXTERNAL_ID from DESC INTEGRATION>"' in out
@@ -532,7 +581,7 @@ import socket, sys
 def refuse(*args, **kwargs):
     raise OSError("a dry run opened a connection")
 socket.socket.connect = socket.socket.connect_ex = socket.create_connection = refuse
-from shopping_assets.bootstrap.cli import main
+from shopping_assets.bootstrap.command import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -540,8 +589,12 @@ sys.exit(main(sys.argv[1:]))
 def test_dry_run_from_the_command_line_needs_no_network(prod_env, key_files):
     result = subprocess.run(
         [sys.executable, "-c", NO_NETWORK, "--dry-run"],
-        cwd=PROJECT, env={**os.environ, **prod_env}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=PROJECT,
+        env={**os.environ, **prod_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "aws iam.create_role" in result.stdout and "DESC INTEGRATION SHOPPING_S3;" in result.stdout
     _assert_no_secrets(result.stdout + result.stderr, key_files)
@@ -571,18 +624,24 @@ def test_database_and_schemas_run_on_the_emulator(settings):
 
     def connect():
         return snowflake.connector.connect(
-            account="embedded", user="u", password="p",
-            host="127.0.0.1", port=settings.snowflake_port, protocol="http",
+            account="embedded",
+            user="u",
+            password="p",
+            host="127.0.0.1",
+            port=settings.snowflake_port,
+            protocol="http",
             session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-        )  # fmt: skip
+        )
 
     for _ in range(2):  # IF NOT EXISTS: a second run is a no-op
         executor = SnowflakeExecutor(connect)
         try:
             plan.apply(steps, aws_executor=None, snowflake_executor=executor)
-            rows = executor.connection.cursor().execute(
-                f"SELECT SCHEMA_NAME FROM {database}.INFORMATION_SCHEMA.SCHEMATA"
-            ).fetchall()
+            rows = (
+                executor.connection.cursor()
+                .execute(f"SELECT SCHEMA_NAME FROM {database}.INFORMATION_SCHEMA.SCHEMATA")
+                .fetchall()
+            )
         finally:
             executor.close()
         assert {"RAW", "STAGING", "MART"} <= {r[0].upper() for r in rows}
@@ -597,7 +656,9 @@ def test_a_key_is_rotated_through_the_second_key_slot(base_settings, key_files):
     second = [s for s in steps if "RSA_PUBLIC_KEY_2" in s.sql]
     by_user = {s.sql.split()[2]: s for s in second}
     # the user being rotated has both keys; every other user's second slot is cleared
-    assert by_user["SHOPPING_PIPELINE_SVC"].sql == "ALTER USER SHOPPING_PIPELINE_SVC SET RSA_PUBLIC_KEY_2 = %(public_key)s"
+    assert (
+        by_user["SHOPPING_PIPELINE_SVC"].sql == "ALTER USER SHOPPING_PIPELINE_SVC SET RSA_PUBLIC_KEY_2 = %(public_key)s"
+    )
     assert resolve(by_user["SHOPPING_PIPELINE_SVC"].params, {})["public_key"] == _body(key_files["READER"])
     for kind in ("LOADER", "TRANSFORMER", "READER"):
         assert by_user[f"SHOPPING_{kind}_SVC"].sql == f"ALTER USER SHOPPING_{kind}_SVC UNSET RSA_PUBLIC_KEY_2"
@@ -606,7 +667,7 @@ def test_a_key_is_rotated_through_the_second_key_slot(base_settings, key_files):
 
 
 def test_the_administrator_logs_in_with_a_key_pair_or_single_sign_on(base_settings, key_files):
-    from shopping_assets.bootstrap.snowflake import connect_from_env
+    from shopping_assets.bootstrap.snowflake_steps import connect_from_env
 
     config = _config(base_settings)
     base = {"SNOWFLAKE_ACCOUNT": "acme-x", "SNOWFLAKE_ADMIN_USER": "ALICE"}
@@ -628,8 +689,9 @@ def test_the_administrator_logs_in_with_a_key_pair_or_single_sign_on(base_settin
 def test_bootstrap_creates_the_pipelines_objects_then_grants_on_them(base_settings):
     sources = [s.source for s in plan.sql_steps(plan.build(_config(base_settings)))]
     setup = [i for i, source in enumerate(sources) if source.startswith("setup/")]
-    assert [sources[i] for i in setup] == [name for name, _ in snowflake_plan.PIPELINE_OBJECTS for _ in
-                                           sql.statements(name)]  # fmt: skip
+    assert [sources[i] for i in setup] == [
+        name for name, _ in snowflake_plan.PIPELINE_OBJECTS for _ in sql.statements(name)
+    ]
     assert sources.index("bootstrap/03_storage_integration") < setup[0]  # the stage reads through it
     assert setup[-1] < sources.index("bootstrap/06_grants_loader")  # ALL grants cover what exists
 

@@ -26,7 +26,13 @@ def test_two_generated_months_give_the_view_an_independent_computation_gives(pip
         "SELECT COLUMN_NAME FROM {db}.INFORMATION_SCHEMA.COLUMNS "
         "WHERE TABLE_SCHEMA = 'MART' AND TABLE_NAME = 'PURCHASE_COUNTS' ORDER BY ORDINAL_POSITION"
     )
-    assert [c for (c,) in columns] == ["CUSTOMER_ID", "LOYALTY_SCORE", "PRODUCT_ID", "PRODUCT_CATEGORY", "PURCHASE_COUNT"]
+    assert [c for (c,) in columns] == [
+        "CUSTOMER_ID",
+        "LOYALTY_SCORE",
+        "PRODUCT_ID",
+        "PRODUCT_CATEGORY",
+        "PURCHASE_COUNT",
+    ]
     # the whole-history audit of publish_job counted the same
     assert view["view rows"] == len(expected)
     assert view["basket lines counted"] == view["known basket lines"] == sum(expected.values())
@@ -49,7 +55,7 @@ def test_rematerialising_a_partition_leaves_no_duplicates(pipeline):
         "WHERE PARTITION_MONTH = '2024-02-01'"
     )[0]
     assert raw[0] == raw[1] == oracle.line_count(pipeline.input_dir, "2024-02")
-    assert lines["raw_transaction_lines"]["dagster/row_count"] == raw[0]
+    assert lines["raw_transaction_lines"]["dagster/partition_row_count"] == raw[0]
     customers = pipeline.query("SELECT COUNT(*) FROM {db}.RAW.CUSTOMERS")[0][0]
     assert customers == 40
 
@@ -84,7 +90,9 @@ def test_period_views_answer_a_date_range_and_reconcile_with_the_all_time_view(p
         "SELECT CUSTOMER_ID, PRODUCT_ID, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK GROUP BY 1, 2"
     )
     assert {(c, p): int(n) for c, p, n in weekly} == {(c, p): n for (c, _, p, _), n in pipeline.view().items()}
-    assert pipeline.query("SELECT COUNT(*) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK WHERE DAYOFWEEKISO(PERIOD_START) <> 1") == [(0,)]
+    assert pipeline.query(
+        "SELECT COUNT(*) FROM {db}.MART.PURCHASE_COUNTS_BY_WEEK WHERE DAYOFWEEKISO(PERIOD_START) <> 1"
+    ) == [(0,)]
 
     # "how many times did each customer buy each product between two dates", from the weekly view
     in_range = pipeline.query(
@@ -94,7 +102,9 @@ def test_period_views_answer_a_date_range_and_reconcile_with_the_all_time_view(p
     expected = oracle.purchase_counts_between(pipeline.input_dir, "2024-01-08", "2024-01-29")  # three whole weeks
     assert {(c, p): int(n) for c, p, n in in_range} == expected
 
-    monthly = pipeline.query("SELECT PERIOD_START, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH GROUP BY 1")
+    monthly = pipeline.query(
+        "SELECT PERIOD_START, SUM(PURCHASE_COUNT) FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH GROUP BY 1"
+    )
     assert sum(int(n) for _, n in monthly) == sum(pipeline.expected_view().values())
 
 
@@ -109,7 +119,10 @@ def test_each_month_is_published_once_as_files_whose_sum_is_the_view(pipeline, t
     assert folders[:2] == ["month=2024-01", "month=2024-02"] and folders[2:] in ([], ["month=2024-03"])
     assert sorted(p.name for p in csv_root.iterdir()) == folders
     for folder in folders:
-        assert sorted(p.name for p in (parquet_root / folder).iterdir()) == ["_manifest.json", "purchase_counts.parquet"]
+        assert sorted(p.name for p in (parquet_root / folder).iterdir()) == [
+            "_manifest.json",
+            "purchase_counts.parquet",
+        ]
         assert [p.name for p in (csv_root / folder).iterdir()] == ["purchase_counts.csv"]
         month = folder.removeprefix("month=")
         manifest = json.loads((parquet_root / folder / "_manifest.json").read_text())
@@ -195,7 +208,10 @@ def test_a_purchase_past_midnight_on_a_month_end_counts_once_in_the_next_month(m
         tmp_path / "in",
         {
             "2024-01-31": "\n".join(
-                [good("C1", (("P01", 5),), "2024-01-31 12:00:00"), good("C1", (("P02", 3), ("P02", 3)), "2024-02-01 00:05:00")]
+                [
+                    good("C1", (("P01", 5),), "2024-01-31 12:00:00"),
+                    good("C1", (("P02", 3), ("P02", 3)), "2024-02-01 00:05:00"),
+                ]
             ).encode(),
             "2024-02-01": good("C2", (("P02", 4),), "2024-02-01 09:00:00").encode(),
         },
@@ -206,22 +222,31 @@ def test_a_purchase_past_midnight_on_a_month_end_counts_once_in_the_next_month(m
     for reloaded in (None, "2024-02-01", "2024-01-01"):
         if reloaded:
             pipeline.run("weekly_job", reloaded)
-        assert pipeline.view() == {("C1", 7, "P01", "clothes"): 1, ("C1", 7, "P02", "fruit_veg"): 2, ("C2", 4, "P02", "fruit_veg"): 1}
+        assert pipeline.view() == {
+            ("C1", 7, "P01", "clothes"): 1,
+            ("C1", 7, "P02", "fruit_veg"): 2,
+            ("C2", 4, "P02", "fruit_veg"): 1,
+        }
         by_month = pipeline.query(
-            "SELECT CUSTOMER_ID, PRODUCT_ID, PERIOD_START::VARCHAR, PURCHASE_COUNT FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH"
+            "SELECT CUSTOMER_ID, PRODUCT_ID, PERIOD_START::VARCHAR, PURCHASE_COUNT "
+            "FROM {db}.MART.PURCHASE_COUNTS_BY_MONTH"
         )
         assert {(c, p, start): int(n) for c, p, start, n in by_month} == {
-            ("C1", "P01", "2024-01-01"): 1, ("C1", "P02", "2024-02-01"): 2, ("C2", "P02", "2024-02-01"): 1,
-        }  # fmt: skip
+            ("C1", "P01", "2024-01-01"): 1,
+            ("C1", "P02", "2024-02-01"): 2,
+            ("C2", "P02", "2024-02-01"): 1,
+        }
         assert pipeline.query(
             "SELECT PARTITION_MONTH::VARCHAR, COUNT(*) FROM {db}.STAGING.TRANSACTION_ITEMS GROUP BY 1 ORDER BY 1"
         ) == [("2024-01-01", 3), ("2024-02-01", 1)]  # the line stays in its file's month
 
         exports = _download(pipeline, "exports/purchase_counts_by_month/", tmp_path / f"exports-{reloaded}")
         snapshot = {
-            month: {(r["customer_id"], r["product_id"]): r["purchase_count"] for r in pq.read_table(
-                exports / f"month={month}" / "purchase_counts.parquet").to_pylist()}
+            month: {
+                (r["customer_id"], r["product_id"]): r["purchase_count"]
+                for r in pq.read_table(exports / f"month={month}" / "purchase_counts.parquet").to_pylist()
+            }
             for month in ("2024-01", "2024-02")
-        }  # fmt: skip
+        }
         assert snapshot == {"2024-01": {("C1", "P01"): 1}, "2024-02": {("C1", "P02"): 2, ("C2", "P02"): 1}}
     assert pipeline.query("SELECT COUNT(*) FROM {db}.STAGING.QUARANTINE") == [(0,)]

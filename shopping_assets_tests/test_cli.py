@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -22,7 +24,11 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _line(customer: str, basket: list[tuple[str, int]], when: str) -> str:
     return json.dumps(
-        {"customer_id": customer, "basket": [{"product_id": p, "price": n} for p, n in basket], "date_of_purchase": when}
+        {
+            "customer_id": customer,
+            "basket": [{"product_id": p, "price": n} for p, n in basket],
+            "date_of_purchase": when,
+        }
     )
 
 
@@ -58,7 +64,9 @@ def starter_folder(tmp_path: Path) -> Path:
     return root
 
 
-def test_run_ingests_an_existing_starter_folder_with_its_quirks(settings, starter_folder, tmp_path, monkeypatch, capsys):
+def test_run_ingests_an_existing_starter_folder_with_its_quirks(
+    settings, starter_folder, tmp_path, monkeypatch, capsys
+):
     _isolate(monkeypatch)
     out = tmp_path / "purchase_counts.csv"
 
@@ -66,7 +74,10 @@ def test_run_ingests_an_existing_starter_folder_with_its_quirks(settings, starte
 
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    got = {(r["customer_id"], int(r["loyalty_score"]), r["product_id"], r["product_category"]): int(r["purchase_count"]) for r in rows}
+    got = {
+        (r["customer_id"], int(r["loyalty_score"]), r["product_id"], r["product_category"]): int(r["purchase_count"])
+        for r in rows
+    }
     assert got == oracle.purchase_counts(starter_folder)
     assert got[("C2", 4, "P02", "fruit_veg")] == 2  # a product twice in a basket counts 2
     assert got[("C1", 7, "P61", "bws")] == 1  # the purchase dated the next day still counts
@@ -122,7 +133,6 @@ def test_wrong_layout_is_named(settings, starter_folder, monkeypatch, capsys):
 def test_months_before_the_first_partition_say_how_to_cover_them(settings, starter_folder, monkeypatch, capsys):
     _isolate(monkeypatch)
     monkeypatch.setenv("SHOPPING_FIRST_MONTH", "2020-01")
-    monkeypatch.setattr("shopping_assets.partitions.MONTHLY", _monthly("2020-01-01"))
     assert main(["run", "--input-dir", str(starter_folder)]) == 2
     assert "SHOPPING_FIRST_MONTH" in capsys.readouterr().err
 
@@ -148,32 +158,86 @@ def test_run_then_export_on_services_neither_left_running(starter_folder, tmp_pa
     assert (tmp_path / "q.csv").read_text().splitlines()[0].startswith("source,partition_month,source_file")
 
 
-def _monthly(start: str):
-    from dagster import MonthlyPartitionsDefinition
-
-    return MonthlyPartitionsDefinition(start_date=start, end_offset=1)
-
-
 def test_every_make_target_and_readme_command_parses():
     """What a user types from the Makefile or the README reaches a handler, with its options."""
+    import importlib
     import re
     import shlex
 
     from shopping_assets.cli import parser
 
     root = Path(__file__).resolve().parents[1]
-    makefile = re.findall(r"\$\(BIN\)/shopping-pipeline (.+)", (root / "Makefile").read_text())
-    readme = re.findall(r"`shopping-pipeline ([^`]+ [^`]+)`", (root / "README.md").read_text())
-    examples = {"FILE": "out.csv", "DIR": "in", "N": "5", "M": "2", "S": "1", "RATE": "0.1", "T": "quarantine",
-                "YYYY-MM-DD": "2024-01-31", "start|stop|status": "status"}  # fmt: skip
-    commands = [shlex.split(re.sub(r"[\[\]]", "", c)) for c in makefile + readme]
-    commands = [[examples.get(word, word) for word in argv] for argv in commands]
-    assert ["bench", "--incremental"] in commands and len(makefile) >= 8 and len(readme) >= 8
-    for argv in commands:
+    makefile = (root / "Makefile").read_text()
+    commands = re.findall(r"\$\(BIN\)/shopping-pipeline (.+)", makefile)
+    readme = "\n".join(p.read_text() for p in [root / "README.md", *(root / "docs").glob("*.md")])
+    commands += re.findall(r"`shopping-pipeline ([^`]+ [^`]+)`", readme)
+    examples = {
+        "FILE": "out.csv",
+        "DIR": "in",
+        "N": "5",
+        "M": "2",
+        "S": "1",
+        "RATE": "0.1",
+        "T": "quarantine",
+        "YYYY-MM-DD": "2024-01-31",
+        "start|stop|status": "status",
+    }
+    # of alternatives such as `[--dry-run | --audit]`, each is tried
+    expanded = []
+    for command in (c.replace("\\|", "|") for c in commands):
+        choice = re.search(r"\[([^\]]*\|[^\]]*)\]", command)
+        options = choice.group(1).split("|") if choice else [""]
+        expanded += [command.replace(choice.group(0), o) if choice else command for o in options]
+    argvs = [[examples.get(word, word) for word in shlex.split(re.sub(r"[\[\]]", "", c))] for c in expanded]
+    assert ["run"] in argvs and len(commands) >= 8
+    for argv in argvs:
         assert callable(parser().parse_args(argv).handler), argv
+    # the harnesses the Makefile runs as modules take their options too
+    modules = re.findall(r"\$\(BIN\)/python -m ([\w.]+)(.*)", makefile)
+    assert {m for m, _ in modules} >= {"benchmarks", "benchmarks.generator", "harness.soak"}
+    for module, _ in modules:
+        if module != "pytest":
+            assert importlib.util.find_spec(module), module
+    from benchmarks.__main__ import parser as bench_parser
+
+    assert bench_parser().parse_args(["--incremental"]).incremental
 
 
-def test_an_unknown_export_table_lists_the_choices(settings, tmp_path, capsys):
-    assert main(["export", "--table", "purchases", "--out", str(tmp_path / "x.csv")]) == 2
+def test_an_unknown_export_table_lists_the_choices(tmp_path, capsys):
+    from shopping_assets.export import EXPORTABLE
+
+    with pytest.raises(SystemExit) as exited:
+        main(["export", "--table", "purchases", "--out", str(tmp_path / "x.csv")])
+    assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "'purchases'" in err and "purchase_counts_by_week" in err and "Traceback" not in err
+    from shopping_assets import cli
+
+    assert set(cli.EXPORTABLE) == set(EXPORTABLE)
+
+
+LIGHT_COMMANDS = (
+    ["--help"],
+    ["generate", "--help"],
+    ["generate", "--customers", "3", "--months", "1", "--out", "{tmp}/input"],
+    ["export", "--help"],
+    ["export", "--table", "no_such_table", "--out", "{tmp}/x.csv"],
+    ["services", "status"],
+)
+
+
+@pytest.mark.parametrize("argv", LIGHT_COMMANDS, ids=" ".join)
+def test_commands_that_need_no_warehouse_import_neither_dagster_nor_snowflake(argv, tmp_path):
+    """Each process pays for Dagster and the Snowflake libraries (seconds of CPU) only when it
+    talks to a warehouse or runs assets."""
+    probe = (
+        "import sys\n"
+        "from shopping_assets.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('dagster', 'dagster_snowflake', 'dagster_aws', 'snowflake.connector', 'snowflake.core')\n"
+        "print(sorted(m for m in sys.modules if m in heavy))\n"
+    )
+    args = [a.format(tmp=tmp_path) for a in argv]
+    env = {**os.environ, "SHOPPING_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

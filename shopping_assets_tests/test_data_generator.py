@@ -14,10 +14,18 @@ from pathlib import Path
 import pytest
 
 from data_generator import (
-    CATEGORIES, CATEGORY_WEIGHTS, FAULT_KINDS, PRODUCTS, GeneratorConfig, day_file, generate,
-    load_fault_manifest, months_between, write_month, write_reference,
+    CATEGORIES,
+    CATEGORY_WEIGHTS,
+    FAULT_KINDS,
+    PRODUCTS,
+    GeneratorConfig,
+    command_line,
+    generate,
+    load_fault_manifest,
+    months_between,
+    write_month,
+    write_reference,
 )
-from data_generator import cli
 from data_generator.customers import population
 
 KEYS = ["customer_id", "basket", "date_of_purchase"]
@@ -25,9 +33,13 @@ KEYS = ["customer_id", "basket", "date_of_purchase"]
 
 # --- helpers ---------------------------------------------------------------------------
 
+
 def hashes(root: Path, pattern: str = "**/*") -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.glob(pattern)) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.glob(pattern))
+        if p.is_file()
+    }
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -82,6 +94,7 @@ def all_lines(root: Path) -> list[tuple[Path, str]]:
 
 # --- fixtures: small runs shared by several tests --------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sept(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sept")
@@ -92,8 +105,9 @@ def sept(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("big")
-    stats = generate(out, GeneratorConfig(customers=3000, seed=3), date(2018, 8, 1), date(2018, 9, 30),
-                     progress=False, workers=2)
+    stats = generate(
+        out, GeneratorConfig(customers=3000, seed=3), date(2018, 8, 1), date(2018, 9, 30), progress=False, workers=2
+    )
     return out, stats
 
 
@@ -106,6 +120,7 @@ def faulty(tmp_path_factory) -> tuple[Path, dict]:
 
 
 # --- layout and schema -----------------------------------------------------------------
+
 
 def test_config_defaults():
     assert GeneratorConfig() == GeneratorConfig(customers=137, seed=42, faults=0.0)
@@ -163,14 +178,16 @@ def test_empty_file_for_a_day_without_sales(tmp_path):
 
 # --- determinism and independence ------------------------------------------------------
 
+
 def test_same_arguments_give_identical_bytes(tmp_path):
     config = GeneratorConfig(customers=200, seed=5, faults=0.05, csv_bom=True)
     for name in ("a", "b"):
         generate(tmp_path / name, config, date(2018, 8, 20), date(2018, 9, 10), progress=False)
     assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
     assert len(hashes(tmp_path / "a")) > 20
-    generate(tmp_path / "c", GeneratorConfig(customers=200, seed=6), date(2018, 8, 20), date(2018, 9, 10),
-             progress=False)
+    generate(
+        tmp_path / "c", GeneratorConfig(customers=200, seed=6), date(2018, 8, 20), date(2018, 9, 10), progress=False
+    )
     assert hashes(tmp_path / "a", "transactions/**/*") != hashes(tmp_path / "c", "transactions/**/*")
 
 
@@ -225,6 +242,7 @@ def test_reference_tables_do_not_depend_on_the_date_range(tmp_path):
 
 # --- catalogue: the starter's KeyError: 'bws' cannot happen -----------------------------
 
+
 def test_every_weighted_category_has_products():
     categories = Counter(cat for _, _, cat in PRODUCTS)
     assert set(CATEGORY_WEIGHTS) == set(CATEGORIES) == set(categories)
@@ -240,6 +258,7 @@ def test_bws_products_are_bought(big):
 
 
 # --- distributions ---------------------------------------------------------------------
+
 
 def test_distributions_and_quirks(big):
     out, stats = big
@@ -269,31 +288,66 @@ def test_distributions_and_quirks(big):
 
 def test_months_between_and_cli_range(tmp_path):
     assert months_between(date(2018, 11, 15), date(2019, 2, 1)) == [
-        date(2018, 11, 1), date(2018, 12, 1), date(2019, 1, 1), date(2019, 2, 1)]
+        date(2018, 11, 1),
+        date(2018, 12, 1),
+        date(2019, 1, 1),
+        date(2019, 2, 1),
+    ]
     with pytest.raises(ValueError):
         months_between(date(2019, 1, 2), date(2019, 1, 1))
     with pytest.raises(ValueError):
         write_month(tmp_path, date(2018, 9, 2), GeneratorConfig())
-    assert cli.main(["--out", str(tmp_path / "o"), "--customers", "20", "--months", "2",
-                     "--end", "2026-11-03", "--quiet", "--workers", "1"]) == 0
+    assert (
+        command_line.main(
+            [
+                "--out",
+                str(tmp_path / "o"),
+                "--customers",
+                "20",
+                "--months",
+                "2",
+                "--end",
+                "2026-11-03",
+                "--quiet",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     days = [folder_day(f) for f in day_files(tmp_path / "o")]
     assert days[0] == date(2026, 10, 1) and days[-1] == date(2026, 11, 3) and len(days) == 34
 
 
 def test_cli_mounts_as_a_subcommand(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="shop")
-    cli.add_arguments(parser.add_subparsers(dest="command").add_parser("generate"))
-    args = parser.parse_args(["generate", "--out", str(tmp_path), "--customers", "10", "--start",
-                              "2018-09-01", "--end", "2018-09-03", "--workers", "1"])
-    stats = cli.run_from_args(args)
+    command_line.add_arguments(parser.add_subparsers(dest="command").add_parser("generate"))
+    args = parser.parse_args(
+        [
+            "generate",
+            "--out",
+            str(tmp_path),
+            "--customers",
+            "10",
+            "--start",
+            "2018-09-01",
+            "--end",
+            "2018-09-03",
+            "--workers",
+            "1",
+        ]
+    )
+    stats = command_line.run_from_args(args)
     assert stats["days"] == 3 and len(day_files(tmp_path)) == 3
     assert "transactions/s" in capsys.readouterr().out
 
 
 # --- faults ----------------------------------------------------------------------------
 
-def _check_fault(kind: str, line: str, prev: str | None, last: bool, raw: bytes, day: date,
-                 customers: set[str], products: set[str]) -> None:
+
+def _check_fault(
+    kind: str, line: str, prev: str | None, last: bool, raw: bytes, day: date, customers: set[str], products: set[str]
+) -> None:
     if kind in ("malformed_json", "truncated_last_line"):
         with pytest.raises(ValueError):
             json.loads(line)
@@ -342,7 +396,9 @@ def test_fault_manifest_matches_the_files(faulty):
     entries = load_fault_manifest(out)
     assert {e["kind"] for e in entries} == set(FAULT_KINDS) | {"csv_bom"}
     assert {(e["file"], e["line"]) for e in entries if e["kind"] == "csv_bom"} == {
-        ("customers.csv", 1), ("products.csv", 1)}
+        ("customers.csv", 1),
+        ("products.csv", 1),
+    }
     assert (out / "customers.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     customers, products = known_ids(out)
     by_line = {(e["file"], e["line"]): e["kind"] for e in entries}

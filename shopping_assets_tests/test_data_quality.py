@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 
 from data_generator import GeneratorConfig, generate, load_fault_manifest
-from shopping_assets import sql
+from shopping_assets import statements as sql
 from shopping_assets.line_catalogue import CATALOGUE, good
 from shopping_assets.line_catalogue import line as doc
 from shopping_assets_tests import oracle
 
 CUSTOMERS = b"customer_id,loyalty_score\r\nC1,7\r\nC2,4\r\n"
-PRODUCTS = b"product_id,product_description,product_category\r\nP01,men's trousers,clothes\r\nP02,\"apples, \"\"pink\"\"\",fruit_veg\r\n"
+PRODUCTS = (
+    b"product_id,product_description,product_category\r\n"
+    b"P01,men's trousers,clothes\r\n"
+    b'P02,"apples, ""pink""",fruit_veg\r\n'
+)
 
 
 def write_folder(root: Path, days: dict[str, bytes], customers: bytes = CUSTOMERS, products: bytes = PRODUCTS) -> Path:
@@ -31,7 +35,7 @@ def write_folder(root: Path, days: dict[str, bytes], customers: bytes = CUSTOMER
 
 def quarantine(pipeline, source: str = "transactions") -> dict[tuple[str, int | None], str]:
     rows = pipeline.query(
-        "SELECT SOURCE_FILE, LINE_NUMBER, REASON FROM {db}.STAGING.QUARANTINE WHERE SOURCE = '%s'" % source
+        f"SELECT SOURCE_FILE, LINE_NUMBER, REASON FROM {{db}}.STAGING.QUARANTINE WHERE SOURCE = '{source}'"
     )
     return {(f.split("/")[-1], None if n is None else int(n)): r for f, n, r in rows}
 
@@ -53,7 +57,9 @@ def test_every_catalogue_line_is_quarantined_with_its_reason_and_good_lines_load
             "2024-05-01": ("\r\n".join(lines) + "\r\n").encode(),  # CRLF line ends
             "2024-05-02": b"",  # an empty file
             "2024-05-03": "\ufeff".encode() + good("C2", when="2024-05-03 08:00:00").encode() + b"\n",  # BOM
-            "2024-05-04": (good(when="2024-05-04 08:00:00") + "\n" + '{"customer_id": "C2", "bask').encode(),  # truncated
+            "2024-05-04": (
+                good(when="2024-05-04 08:00:00") + "\n" + '{"customer_id": "C2", "bask'
+            ).encode(),  # truncated
         },
     )
     pipeline = make_pipeline(root)
@@ -87,7 +93,10 @@ def test_every_catalogue_line_is_quarantined_with_its_reason_and_good_lines_load
     assert items["input lines"] == total_lines
     assert items["loaded lines"] + items["quarantined lines"] == total_lines
     assert items["quarantined lines"] == len(expected)
-    assert items["quarantine reasons"]["price_not_positive"] == 2
+    quarantined = outcome.metadata["transaction_quarantine"]
+    assert quarantined["dagster/partition_row_count"] == len(expected)
+    assert quarantined["quarantine reasons"]["price_not_positive"] == 2
+    assert quarantined["dagster/uri"].endswith("quarantine/transactions/2024/05/quarantine.jsonl")
 
     assert checks["lines_accounted_for"].passed and checks["valid_prices_and_dates"].passed
     assert not checks["quarantine_rate"].passed and checks["quarantine_rate"].severity.value == "WARN"
@@ -127,13 +136,11 @@ def test_a_load_that_breaks_the_rules_fails_its_checks(make_pipeline, tmp_path, 
     monkeypatch.setenv("SHOPPING_QUARANTINE_MAX_RATE", "1")  # only the checks under test may fail
     lines = [good(), good("C2"), doc(basket=[{"product_id": "P01", "price": -5}])]
     pipeline = make_pipeline(write_folder(tmp_path / "in", {"2024-05-01": ("\n".join(lines) + "\n").encode()}))
-    sql.statements.cache_clear()
     try:
         pipeline.run_job("reference_job")
         outcome = pipeline.run("transactions_job", "2024-05-01", raise_on_error=False)
     finally:
         monkeypatch.undo()
-        sql.statements.cache_clear()
 
     assert not outcome.success and "transaction_items" in outcome.errors
     accounted, valid = outcome.checks["lines_accounted_for"], outcome.checks["valid_prices_and_dates"]
@@ -150,13 +157,17 @@ def test_raw_lines_are_counted_against_the_files_however_they_reached_the_bucket
     replace = faulty / "raw" / "transaction_lines_replace.sql"
     assert "FROM {database}.RAW.TRANSACTION_LINES_LOAD;" in replace.read_text()
     # a faulty load that drops every file's first line
-    replace.write_text(replace.read_text().replace("TRANSACTION_LINES_LOAD;", "TRANSACTION_LINES_LOAD WHERE LINE_NUMBER > 1;"))
+    replace.write_text(
+        replace.read_text().replace("TRANSACTION_LINES_LOAD;", "TRANSACTION_LINES_LOAD WHERE LINE_NUMBER > 1;")
+    )
     pipeline = make_pipeline(write_folder(tmp_path / "in", {"2024-05-01": f"{good()}\n{good('C2')}\n".encode()}))
     pipeline.run_job("reference_job")
     lake = pipeline.definitions().resources["lake"]
 
     def upstream_writes(body: str) -> None:  # a file written straight into the bucket, not from the input folder
-        lake.client().put_object(Bucket=lake.bucket, Key=lake.prefix + "transactions/2024/05/2024-05-02.json", Body=body)
+        lake.client().put_object(
+            Bucket=lake.bucket, Key=lake.prefix + "transactions/2024/05/2024-05-02.json", Body=body
+        )
 
     def lines_match_files(job: str) -> dict:
         outcome = pipeline.run(job, "2024-05-01", raise_on_error=False)
@@ -164,26 +175,38 @@ def test_raw_lines_are_counted_against_the_files_however_they_reached_the_bucket
         return {"passed": check.passed, **{k: v.value for k, v in check.metadata.items()}}
 
     assert lines_match_files("transactions_job") == {
-        "passed": True, "lines in RAW": 2, "lines in the files": 2, "files counted in": "transaction_objects' upload",
-    }  # fmt: skip
+        "passed": True,
+        "lines in RAW": 2,
+        "lines in the files": 2,
+        "files counted in": "transaction_objects' upload",
+    }
     upstream_writes(good("C1", when="2024-05-02 10:00:00"))  # no final newline
     assert lines_match_files("bucket_transactions_job") == {
-        "passed": True, "lines in RAW": 3, "lines in the files": 3, "files counted in": "the bucket",
-    }  # fmt: skip
+        "passed": True,
+        "lines in RAW": 3,
+        "lines in the files": 3,
+        "files counted in": "the bucket",
+    }
 
     monkeypatch.setattr(sql, "SQL_DIR", faulty)
-    sql.statements.cache_clear()
     try:
         from_upload = lines_match_files("transactions_job")  # mirrors the input folder: the extra object goes
         upstream_writes(good("C1", when="2024-05-02 10:00:00") + "\n")
         from_bucket = lines_match_files("bucket_transactions_job")
     finally:
         monkeypatch.undo()
-        sql.statements.cache_clear()
     assert from_upload == {
-        "passed": False, "lines in RAW": 1, "lines in the files": 2, "files counted in": "transaction_objects' upload",
-    }  # fmt: skip
-    assert from_bucket == {"passed": False, "lines in RAW": 1, "lines in the files": 3, "files counted in": "the bucket"}
+        "passed": False,
+        "lines in RAW": 1,
+        "lines in the files": 2,
+        "files counted in": "transaction_objects' upload",
+    }
+    assert from_bucket == {
+        "passed": False,
+        "lines in RAW": 1,
+        "lines in the files": 3,
+        "files counted in": "the bucket",
+    }
 
 
 def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipeline, tmp_path):
@@ -210,13 +233,20 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
     left_out = {name: reference.checks[f"raw_{name}.no_id_left_out"] for name in ("customers", "products")}
     assert not left_out["customers"].passed and left_out["customers"].severity.value == "WARN"
     assert left_out["customers"].metadata["first ids (reason)"].value == [
-        "C2 (conflicting_duplicate_id)", "C3 (loyalty_not_integer)", "C4 (loyalty_out_of_range)", "C5 (missing_loyalty_score)",
-    ]  # fmt: skip
+        "C2 (conflicting_duplicate_id)",
+        "C3 (loyalty_not_integer)",
+        "C4 (loyalty_out_of_range)",
+        "C5 (missing_loyalty_score)",
+    ]
     assert left_out["products"].metadata["first ids (reason)"].value == ["P04 (missing_category)"]
     assert {reason for _, reason in quarantine_rows(pipeline, "customers")} == {
-        "duplicate_row", "conflicting_duplicate_id", "loyalty_not_integer", "loyalty_out_of_range", "missing_customer_id",
+        "duplicate_row",
+        "conflicting_duplicate_id",
+        "loyalty_not_integer",
+        "loyalty_out_of_range",
+        "missing_customer_id",
         "missing_loyalty_score",
-    }  # fmt: skip
+    }
     # C1 copy, both C2, C3, C4, the blank id, C5, a C6 copy
     assert len(quarantine_rows(pipeline, "customers")) == 8
     assert quarantine_rows(pipeline, "products") == [("P04,no category,", "missing_category")]
@@ -241,19 +271,26 @@ def test_reference_rows_that_break_rules_are_quarantined_and_left_out(make_pipel
     ],
 )
 def test_a_malformed_reference_file_stops_the_load_naming_the_file(make_pipeline, tmp_path, customers, problem):
-    from shopping_assets.quality import InputLayoutError
+    from dagster import Failure
+
+    from shopping_assets.errors import InputLayoutError
 
     root = write_folder(tmp_path / "in", {"2024-05-01": (good() + "\n").encode()}, customers=customers)
     pipeline = make_pipeline(root)
 
-    with pytest.raises(InputLayoutError) as failed:
+    with pytest.raises(Failure) as failed:
         pipeline.run_job("reference_job")
-    assert str(failed.value) in (f"{root / 'customers.csv'}, {problem}", f"{root / 'customers.csv'} {problem}")
+    # a bad file fails the step for good: retrying cannot fix it
+    assert not failed.value.allow_retries
+    assert isinstance(failed.value.__cause__, InputLayoutError)
+    assert failed.value.description in (f"{root / 'customers.csv'}, {problem}", f"{root / 'customers.csv'} {problem}")
 
 
 def test_generated_faults_are_all_accounted_for_and_the_view_counts_only_good_lines(make_pipeline, tmp_path):
     root = tmp_path / "faulty"
-    generate(root, GeneratorConfig(customers=60, seed=3, faults=0.05), date(2024, 1, 1), date(2024, 2, 29), progress=False)
+    generate(
+        root, GeneratorConfig(customers=60, seed=3, faults=0.05), date(2024, 1, 1), date(2024, 2, 29), progress=False
+    )
     manifest = load_fault_manifest(root)
     pipeline = make_pipeline(root)
 
@@ -261,12 +298,14 @@ def test_generated_faults_are_all_accounted_for_and_the_view_counts_only_good_li
 
     # every line of every file is loaded or quarantined, never both, never neither
     for month in ("2024-01", "2024-02"):
-        raw = pipeline.query(
-            f"SELECT COUNT(*) FROM {{db}}.RAW.TRANSACTION_LINES WHERE PARTITION_MONTH = '{month}-01'"
-        )[0][0]
+        raw = pipeline.query(f"SELECT COUNT(*) FROM {{db}}.RAW.TRANSACTION_LINES WHERE PARTITION_MONTH = '{month}-01'")[
+            0
+        ][0]
         assert raw == oracle.line_count(root, month)
     quarantined = quarantine(pipeline)
-    loaded = pipeline.query("SELECT COUNT(*) FROM (SELECT DISTINCT SOURCE_FILE, LINE_NUMBER FROM {db}.STAGING.TRANSACTION_ITEMS)")[0][0]
+    loaded = pipeline.query(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT SOURCE_FILE, LINE_NUMBER FROM {db}.STAGING.TRANSACTION_ITEMS)"
+    )[0][0]
     assert loaded + len(quarantined) == oracle.line_count(root, "2024-01") + oracle.line_count(root, "2024-02")
 
     # exactly the injected lines are quarantined (unknown ids load, and stay out of the view)
@@ -305,4 +344,4 @@ REASON_OF_FAULT = {
 
 
 def quarantine_rows(pipeline, source: str) -> list[tuple]:
-    return pipeline.query("SELECT LINE, REASON FROM {db}.STAGING.QUARANTINE WHERE SOURCE = '%s'" % source)
+    return pipeline.query(f"SELECT LINE, REASON FROM {{db}}.STAGING.QUARANTINE WHERE SOURCE = '{source}'")

@@ -1,28 +1,46 @@
-"""The Dagster definitions load, and every asset tells a user what it is."""
+"""The Dagster definitions load, as dg loads them, and every asset tells a user what it is."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
 from dagster import AssetKey
 
-from shopping_assets.definitions import defs
-from shopping_assets.partitions import MONTHLY
+from shopping_assets.definitions import build_definitions
+from shopping_assets.partitions import monthly_partitions
+from shopping_assets.settings import Settings
 
+PROJECT = Path(__file__).resolve().parents[1]
 CHAIN = [
-    "customers_file", "products_file", "transaction_files",
-    "customers_object", "products_object", "transaction_objects",
-    "raw_customers", "raw_products", "raw_transaction_lines",
-    "transaction_items", "purchase_counts",
-]  # fmt: skip
+    "customers_file",
+    "products_file",
+    "transaction_files",
+    "customers_object",
+    "products_object",
+    "transaction_objects",
+    "raw_customers",
+    "raw_products",
+    "raw_transaction_lines",
+    "transaction_items",
+    "purchase_counts",
+]
 
 
-def test_definitions_load_with_every_stage_of_the_chain():
+@pytest.fixture(scope="module")
+def defs():
+    return build_definitions(Settings.from_env())
+
+
+def test_definitions_load_with_every_stage_of_the_chain(defs):
     graph = defs.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} >= set(CHAIN)
     for job in ("reference_job", "transactions_job", "publish_job", "snapshot_job", "weekly_job", "audit_job"):
         assert defs.resolve_job_def(job)
 
 
-def test_every_asset_has_a_description_kinds_and_a_group():
+def test_every_asset_has_a_description_kinds_and_a_group(defs):
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -31,14 +49,24 @@ def test_every_asset_has_a_description_kinds_and_a_group():
         assert node.group_name and node.group_name != "default", key
 
 
-def test_transaction_assets_share_the_monthly_partitions():
+def test_transaction_assets_share_the_monthly_partitions(defs):
     graph = defs.resolve_asset_graph()
+    monthly = monthly_partitions(Settings.from_env())
     for name in ("transaction_files", "transaction_objects", "raw_transaction_lines", "transaction_items"):
-        assert graph.get(AssetKey(name)).partitions_def == MONTHLY
-    assert MONTHLY.get_partition_keys()[0] == "2015-01-01"
+        assert graph.get(AssetKey(name)).partitions_def == monthly
 
 
-def test_the_view_depends_on_everything_it_reads():
+def test_the_view_depends_on_everything_it_reads(defs):
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(AssetKey("purchase_counts")).parent_keys}
     assert parents == {"transaction_items", "raw_customers", "raw_products"}
+
+
+def test_dg_checks_and_lists_the_code_location():
+    """What a new user runs first: both must see the project's one code location."""
+    dg = PROJECT / ".venv" / "bin" / "dg"
+    checked = subprocess.run([dg, "check", "defs"], cwd=PROJECT, capture_output=True, text=True, timeout=180)
+    assert checked.returncode == 0 and "All definitions loaded successfully." in checked.stdout, checked.stderr
+    listed = subprocess.run([dg, "list", "defs", "--json"], cwd=PROJECT, capture_output=True, text=True, timeout=180)
+    assert listed.returncode == 0, listed.stderr
+    assert '"transaction_items"' in listed.stdout and '"weekly_refresh"' in listed.stdout

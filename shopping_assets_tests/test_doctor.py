@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from shopping_assets import doctor, emulator_gaps
+from shopping_assets import doctor
 from shopping_assets.bootstrap.grants import ObjectGrant
 from shopping_assets.cli import main
+from shopping_assets.embedded import emulator_gaps
 
 
 @pytest.fixture
@@ -27,15 +28,27 @@ def test_every_probe_passes_on_the_embedded_deployment_and_leaves_nothing(settin
     lines = [line for line in out.splitlines() if line.startswith(("PASS", "FAIL"))]
     names = [line.split(":")[0].split(None, 1)[1] for line in lines]
     assert names == [
-        "s3", "s3 public access", "s3 encryption", "s3 versioning", "s3 TLS-only policy", "snowflake login",
-        "snowflake grants", "snowflake objects", "stage", "load lines", "load file names", "line rules",
-        "regexp anchoring", "arrow batches",
-    ]  # fmt: skip
+        "s3",
+        "s3 public access",
+        "s3 encryption",
+        "s3 versioning",
+        "s3 TLS-only policy",
+        "snowflake login",
+        "snowflake grants",
+        "snowflake objects",
+        "stage",
+        "load lines",
+        "load file names",
+        "line rules",
+        "regexp anchoring",
+        "arrow batches",
+        "pandas writes",
+    ]
     assert all(line.startswith("PASS") for line in lines), out
-    assert "doctor: 14 of 14 probes passed" in out
+    assert "doctor: 15 of 15 probes passed" in out
     # the load probe went through the real COPY stand-in, line reader and classification
     assert "lines with CRLF ends, a BOM and a blank line" in out and "classified as the catalogue says" in out
-    database, prefix = isolated
+    assert "'AT': 'TIMESTAMP_NTZ(9)'" in out and "as the emulator infers them" in out
     from shopping_assets.resources import build_resources
     from shopping_assets.settings import Settings
 
@@ -82,12 +95,31 @@ def test_grants_are_compared_with_what_snowflake_shows():
         ObjectGrant("SELECT", "FUTURE TABLES IN SCHEMA", "SHOPPING.RAW", "SHOPPING_LOADER"),
         ObjectGrant("USAGE", "FUTURE FILE FORMATS IN SCHEMA", "SHOPPING.RAW", "SHOPPING_LOADER"),
     }
-    shown = {"SHOPPING_LOADER": [
-        {"privilege": "USAGE", "granted_on": "DATABASE", "name": "SHOPPING", "grantee_name": "SHOPPING_LOADER"},
-        {"privilege": "SELECT", "granted_on": "TABLE", "name": "SHOPPING.RAW.CUSTOMERS", "grantee_name": "SHOPPING_LOADER"},
-    ]}  # fmt: skip
-    future = {"RAW": [
-        {"privilege": "SELECT", "grant_on": "TABLE", "name": "SHOPPING.RAW.<TABLE>", "grantee_name": "SHOPPING_LOADER"},
-        {"privilege": "USAGE", "grant_on": "FILE_FORMAT", "name": "SHOPPING.RAW.<FILE_FORMAT>", "grantee_name": "SHOPPING_LOADER"},
-    ]}  # fmt: skip
+    shown = {
+        "SHOPPING_LOADER": [
+            {"privilege": "USAGE", "granted_on": "DATABASE", "name": "SHOPPING", "grantee_name": "SHOPPING_LOADER"},
+            {
+                "privilege": "SELECT",
+                "granted_on": "TABLE",
+                "name": "SHOPPING.RAW.CUSTOMERS",
+                "grantee_name": "SHOPPING_LOADER",
+            },
+        ]
+    }
+    future = {
+        "RAW": [
+            {
+                "privilege": "SELECT",
+                "grant_on": "TABLE",
+                "name": "SHOPPING.RAW.<TABLE>",
+                "grantee_name": "SHOPPING_LOADER",
+            },
+            {
+                "privilege": "USAGE",
+                "grant_on": "FILE_FORMAT",
+                "name": "SHOPPING.RAW.<FILE_FORMAT>",
+                "grantee_name": "SHOPPING_LOADER",
+            },
+        ]
+    }
     assert doctor.missing_grants(planned, shown, future) == ["USAGE ON INTEGRATION SHOPPING_S3 TO SHOPPING_LOADER"]

@@ -8,6 +8,7 @@ import logging
 import re
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,7 +16,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from shopping_assets import export, sql, tables
+from shopping_assets import export, tables
+from shopping_assets import statements as sql
 from shopping_assets.bootstrap import audit, plan
 from shopping_assets.bootstrap.config import BootstrapConfig
 from shopping_assets.bootstrap.steps import resolve
@@ -41,12 +43,17 @@ def _parsed(text: str) -> exp.Expression:
 
 def test_every_production_statement_binds_and_parses_as_snowflake(config):
     statements = [s.text for s in audit.run_time_statements(config)]
-    context = {"aws_account_id": "123456789012", "storage_aws_iam_user_arn": "arn:aws:iam::1:user/x",
-               "storage_aws_external_id": "X"}  # fmt: skip
+    context = {
+        "aws_account_id": "123456789012",
+        "storage_aws_iam_user_arn": "arn:aws:iam::1:user/x",
+        "storage_aws_external_id": "X",
+    }
     for step in plan.sql_steps(plan.build(config)):
         values = {k: ("MIIBIjAN..." if k == "public_key" else resolve(v, context)) for k, v in step.params.items()}
         statements.append(sql.bind(step.sql, values))
-    sources = {s.source for s in audit.run_time_statements(config)} | {s.source for s in plan.sql_steps(plan.build(config))}
+    sources = {s.source for s in audit.run_time_statements(config)} | {
+        s.source for s in plan.sql_steps(plan.build(config))
+    }
     # both statements the emulator replaces are among them, in their production form
     assert {"raw/transaction_lines_copy", "setup/03_stage"} <= sources
     for text in statements:
@@ -64,13 +71,16 @@ def test_every_production_statement_binds_and_parses_as_snowflake(config):
 
 
 def test_the_audit_finds_every_privilege_granted(config, capsys):
-    from shopping_assets.bootstrap import cli
-
     assert audit.findings(config) == []
     statements = audit.run_time_statements(config)
     sources = {s.source for s in statements}
-    assert {"raw/transaction_lines_copy", "mart/purchase_counts", "export/table", "reader/purchases_between_weeks",
-            "doctor/probe_lines_table"} <= sources  # fmt: skip
+    assert {
+        "raw/transaction_lines_copy",
+        "mart/purchase_counts",
+        "export/table",
+        "reader/purchases_between_weeks",
+        "doctor/probe_lines_table",
+    } <= sources
     assert not any(s.startswith(("setup/", "bootstrap/")) for s in sources)
     assert {s.role for s in statements} == {"SHOPPING_PIPELINE", "SHOPPING_READER"}
 
@@ -81,7 +91,9 @@ def test_the_audit_names_what_the_old_run_time_setup_needed(config):
         "setup/01_schemas": "CREATE SCHEMA IF NOT EXISTS SHOPPING.RAW",
         "setup/02_file_formats": "CREATE FILE FORMAT IF NOT EXISTS SHOPPING.RAW.CSV_FORMAT TYPE = CSV SKIP_HEADER = 1",
         "setup/04_tables": "CREATE TABLE IF NOT EXISTS SHOPPING.RAW.CUSTOMERS (CUSTOMER_ID VARCHAR)",
-        "setup/05_staging_views": "CREATE OR REPLACE VIEW SHOPPING.STAGING.CUSTOMERS AS SELECT * FROM SHOPPING.RAW.CUSTOMERS",
+        "setup/05_staging_views": (
+            "CREATE OR REPLACE VIEW SHOPPING.STAGING.CUSTOMERS AS SELECT * FROM SHOPPING.RAW.CUSTOMERS"
+        ),
     }
     statements = [audit.Statement(source, text, "SHOPPING_PIPELINE") for source, text in old.items()]
     assert audit.findings(config, statements) == [
@@ -89,7 +101,8 @@ def test_the_audit_names_what_the_old_run_time_setup_needed(config):
         "sql/setup/02_file_formats.sql: CREATE FILE FORMAT on SCHEMA SHOPPING.RAW: not granted to SHOPPING_PIPELINE",
         "sql/setup/04_tables.sql: CREATE TABLE on SCHEMA SHOPPING.RAW: not granted to SHOPPING_PIPELINE",
         "sql/setup/05_staging_views.sql: CREATE VIEW on SCHEMA SHOPPING.STAGING: not granted to SHOPPING_PIPELINE",
-        "sql/setup/05_staging_views.sql: OWNERSHIP on VIEW SHOPPING.STAGING.CUSTOMERS: not granted to SHOPPING_PIPELINE",
+        "sql/setup/05_staging_views.sql: OWNERSHIP on VIEW SHOPPING.STAGING.CUSTOMERS: "
+        "not granted to SHOPPING_PIPELINE",
     ]
 
 
@@ -108,12 +121,41 @@ def test_the_audit_notices_a_grant_bootstrap_no_longer_makes(config, monkeypatch
     ]
 
 
+def test_the_audit_checks_what_the_pandas_io_manager_sends_from_library_code(config, monkeypatch):
+    """Its statements are not in sql/: the audit reads them from bootstrap/io_manager.py."""
+    declared = audit.library_statements(config)
+    assert {s.role for s in declared} == {"SHOPPING_PIPELINE"}
+    assert any(s.text.startswith("CREATE TEMP STAGE") for s in declared)
+    assert any(s.text.startswith("PUT ") for s in declared)
+    original = sql.statements
+
+    def without_mart_creates(name: str) -> tuple[str, ...]:
+        found = original(name)
+        if name != "bootstrap/07_grants_transformer":
+            return found
+        return tuple(s.replace(", CREATE TABLE, CREATE STAGE, CREATE FILE FORMAT", "") for s in found)
+
+    monkeypatch.setattr(sql, "statements", without_mart_creates)
+    not_granted = ": not granted to SHOPPING_PIPELINE"
+    assert audit.findings(config) == [
+        f"sql/doctor/pandas_write_objects.sql: CREATE STAGE on SCHEMA SHOPPING.MART{not_granted}",
+        f"sql/doctor/pandas_write_objects.sql: CREATE FILE FORMAT on SCHEMA SHOPPING.MART{not_granted}",
+        f"snowflake.connector.pandas_tools: _create_temp_stage: CREATE STAGE on SCHEMA SHOPPING.MART{not_granted}",
+        "snowflake.connector.pandas_tools: _create_temp_file_format: CREATE FILE FORMAT on SCHEMA SHOPPING.MART"
+        + not_granted,
+        "snowflake.connector.pandas_tools: write_pandas (create_table_sql): CREATE TABLE on SCHEMA SHOPPING.MART"
+        + not_granted,
+    ]
+
+
 def test_bootstrap_audit_exits_0_only_when_clean(config, monkeypatch, capsys):
     from shopping_assets.cli import main
 
     assert main(["bootstrap", "--audit"]) == 0
     assert "every privilege is granted" in capsys.readouterr().out
-    monkeypatch.setattr(audit, "findings", lambda config, statements=None: ["sql/x.sql: SELECT on TABLE T: not granted"])
+    monkeypatch.setattr(
+        audit, "findings", lambda config, statements=None: ["sql/x.sql: SELECT on TABLE T: not granted"]
+    )
     assert main(["bootstrap", "--audit"]) == 1
     assert "sql/x.sql: SELECT on TABLE T: not granted" in capsys.readouterr().out
 
@@ -130,11 +172,20 @@ def test_file_formats_set_every_option_the_loads_rely_on_and_update_an_existing_
     for statement in (csv_format, line_format):
         assert statement.startswith("CREATE OR ALTER FILE FORMAT")  # IF NOT EXISTS would never update one
         options = _options(statement.replace(";", ""))
-        for name, value in {"RECORD_DELIMITER": r"'\n'", "SKIP_BYTE_ORDER_MARK": "TRUE", "ENCODING": "'UTF8'",
-                            "ESCAPE_UNENCLOSED_FIELD": "NONE", "NULL_IF": "()", "ESCAPE": "NONE",
-                            "TRIM_SPACE": "FALSE", "SKIP_BLANK_LINES": "FALSE"}.items():  # fmt: skip
+        for name, value in {
+            "RECORD_DELIMITER": r"'\n'",
+            "SKIP_BYTE_ORDER_MARK": "TRUE",
+            "ENCODING": "'UTF8'",
+            "ESCAPE_UNENCLOSED_FIELD": "NONE",
+            "NULL_IF": "()",
+            "ESCAPE": "NONE",
+            "TRIM_SPACE": "FALSE",
+            "SKIP_BLANK_LINES": "FALSE",
+        }.items():
             assert options.get(name) == value, (name, statement)
-    assert _options(line_format)["FIELD_DELIMITER"] == "NONE" and _options(line_format)["EMPTY_FIELD_AS_NULL"] == "FALSE"
+    assert (
+        _options(line_format)["FIELD_DELIMITER"] == "NONE" and _options(line_format)["EMPTY_FIELD_AS_NULL"] == "FALSE"
+    )
     assert _options(csv_format)["FIELD_OPTIONALLY_ENCLOSED_BY"] == "'\"'"
 
 
@@ -167,11 +218,12 @@ def test_run_time_sql_keeps_to_utc_try_casts_and_qualified_temporary_tables(conf
         assert not re.search(r"CURRENT_TIMESTAMP|LOCALTIMESTAMP|GETDATE|SYSTIMESTAMP", statement.text), statement.source
         if isinstance(tree, exp.Create) and "TEMPORARY" in statement.text:
             table = tree.find(exp.Table)
-            assert (table.catalog, table.db) in {("SHOPPING", "RAW"), ("SHOPPING", "STAGING")}, statement.source
+            assert (table.catalog, table.db) in {("SHOPPING", s) for s in ("RAW", "STAGING", "MART")}, statement.source
     # the checks that would have caught the old statements
     assert _casts_that_can_raise(_parsed("SELECT PURCHASED_TEXT::TIMESTAMP_NTZ, TO_NUMBER(PRICE_TEXT) FROM T")) == [
-        "CAST(PURCHASED_TEXT AS TIMESTAMPNTZ)", "TO_NUMBER(PRICE_TEXT)"
-    ]  # fmt: skip
+        "CAST(PURCHASED_TEXT AS TIMESTAMPNTZ)",
+        "TO_NUMBER(PRICE_TEXT)",
+    ]
     loyalty = next(s for s in sql.statements("setup/05_staging_views") if "CUSTOMER_CHECKS" in s)
     assert "'[0-9]{1,38}'" in loyalty and "TRY_TO_NUMBER(TRIM(LOYALTY_SCORE))" in loyalty
 
@@ -216,11 +268,18 @@ class _Warehouse:
 
 def test_batches_of_differing_integer_widths_are_cast_to_the_declared_schema(tmp_path):
     """The emulator sends one batch; Snowflake may send int8, then int16, then decimal (issue 1170)."""
-    def batch(values, type_):
-        return pa.table({"CUSTOMER_ID": [f"C{v}" for v in range(len(values))], "PURCHASE_COUNT": pa.array(values, type_)})
 
-    cursor = _Batches(batch([1, 2], pa.int8()), batch([300, 4], pa.int16()), batch([5], pa.decimal128(38, 0)),
-                      batch([6.0], pa.float64()))  # fmt: skip
+    def batch(values, type_):
+        return pa.table(
+            {"CUSTOMER_ID": [f"C{v}" for v in range(len(values))], "PURCHASE_COUNT": pa.array(values, type_)}
+        )
+
+    cursor = _Batches(
+        batch([1, 2], pa.int8()),
+        batch([300, 4], pa.int16()),
+        batch([5], pa.decimal128(38, 0)),
+        batch([6.0], pa.float64()),
+    )
     schema = pa.schema([("customer_id", pa.string()), ("purchase_count", pa.int64())])
     out = tmp_path / "counts.parquet"
     assert export.write(export.sql_batches(_Warehouse(cursor), "export/table", schema), [out]) == 6
@@ -246,9 +305,13 @@ def test_a_cr_left_on_a_reference_rows_last_field_is_not_part_of_its_value(pipel
     pipeline.query("INSERT INTO {db}.RAW.CUSTOMERS (CUSTOMER_ID, LOYALTY_SCORE) VALUES ('C1', '7\r'), ('C2', '10\r')")
     pipeline.query("INSERT INTO {db}.RAW.PRODUCTS VALUES ('P01', 'men''s trousers', 'clothes\r', NULL, NULL)")
     assert pipeline.query("SELECT CUSTOMER_ID, LOYALTY_SCORE, REASON FROM {db}.STAGING.CUSTOMER_CHECKS ORDER BY 1") == [
-        ("C1", "7", None), ("C2", "10", None)
-    ]  # fmt: skip
-    assert sorted(pipeline.query("SELECT CUSTOMER_ID, LOYALTY_SCORE FROM {db}.STAGING.CUSTOMERS")) == [("C1", 7), ("C2", 10)]
+        ("C1", "7", None),
+        ("C2", "10", None),
+    ]
+    assert sorted(pipeline.query("SELECT CUSTOMER_ID, LOYALTY_SCORE FROM {db}.STAGING.CUSTOMERS")) == [
+        ("C1", 7),
+        ("C2", 10),
+    ]
     assert pipeline.query("SELECT PRODUCT_CATEGORY FROM {db}.STAGING.PRODUCTS") == [("clothes",)]
 
 
@@ -265,14 +328,14 @@ def test_a_held_load_lock_fails_the_wait_naming_the_lock(pipeline):
 
 
 def test_loaded_rows_are_stamped_in_utc(make_pipeline, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from shopping_assets_tests.test_data_quality import good, write_folder
 
     pipeline = make_pipeline(write_folder(tmp_path / "in", {"2024-05-01": (good() + "\n").encode()}))
     pipeline.run_job("reference_job")
     pipeline.run_job("transactions_job", "2024-05-01")
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     for table, column in (("RAW.TRANSACTION_LINES", "LOADED_AT"), ("RAW.CUSTOMERS", "LOADED_AT")):
         (stamp,) = pipeline.query(f"SELECT MAX({column}) FROM {{db}}.{table}")[0]
         assert abs((now - stamp).total_seconds()) < 600, (table, stamp, now)

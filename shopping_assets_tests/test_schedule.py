@@ -2,21 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
-from dagster import DagsterInstance, Definitions, SkipReason, build_schedule_context, in_process_executor
+from dagster import DagsterInstance, PartitionKeyRange, RunRequest, SkipReason, build_schedule_context
 
-from shopping_assets.automation import SCHEDULES, SENSORS, with_freshness
-from shopping_assets.partitions import MONTHLY
-from shopping_assets.schedules import DEFAULT_CRON, build_weekly_schedule, monthly_audit, weekly_cron, weekly_refresh
+from shopping_assets.defs.schedules import monthly_audit, weekly_schedule
+from shopping_assets.instance import (
+    INSTANCE_CONFIG,
+    MONTH_ORDER_QUEUE,
+    RUN_QUEUE_CONFIG,
+    MonthOrderQueueMissing,
+    require_month_order_queue,
+)
+from shopping_assets.partitions import RANGE_END, RANGE_START, monthly_partitions
+from shopping_assets.settings import Settings, SettingsError
 from shopping_assets_tests import oracle
-from shopping_assets.settings import SettingsError
+
+MONTHLY = monthly_partitions(replace(Settings.from_env(), first_month="2015-01"))
 
 
-def _tick(day: str, hour: int = 6) -> list:
-    when = datetime.fromisoformat(day).replace(hour=hour, tzinfo=timezone.utc)
-    return weekly_refresh(build_schedule_context(scheduled_execution_time=when))
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Iterator[DagsterInstance]:
+    """An instance as the CLI writes it: its run queue runs the month-order queue one run at a time."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
+    instance = _instance(home)
+    yield instance
+    instance.dispose()
+
+
+def _instance(home) -> DagsterInstance:
+    """An instance on `home`'s dagster.yaml, not entered: entering one makes it the current
+    instance of every definitions load in this process, past its disposal."""
+    return DagsterInstance.from_config(str(home))
+
+
+def _tick(instance: DagsterInstance, day: str, hour: int = 6) -> RunRequest | SkipReason:
+    when = datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+    weekly_refresh = weekly_schedule(Settings.weekly_cron, MONTHLY)
+    # A context manager: reading context.instance enters an instance until the context exits.
+    with build_schedule_context(instance=instance, scheduled_execution_time=when) as context:
+        return weekly_refresh(context)
+
+
+def _months(request: RunRequest) -> list[str]:
+    if request.partition_key:
+        return [request.partition_key]
+    first, last = request.tags[RANGE_START], request.tags[RANGE_END]
+    return MONTHLY.get_partition_keys_in_range(PartitionKeyRange(first, last))
 
 
 @pytest.mark.parametrize(
@@ -34,43 +70,47 @@ def _tick(day: str, hour: int = 6) -> list:
         ("2015-01-05", ["2015-01-01"]),  # December 2014 is before the first partition
     ],
 )
-def test_a_tick_requests_the_months_the_past_week_touched(tick: str, months: list[str]):
-    requests = _tick(tick)
-    assert [r.partition_key for r in requests] == months
-    assert all(r.run_key == f"weekly:{tick}T06:00:{r.partition_key}" for r in requests)
+def test_a_tick_requests_one_run_of_the_months_the_past_week_touched(instance, tick: str, months: list[str]):
+    request = _tick(instance, tick)
+    assert _months(request) == months
+    assert request.run_key == f"weekly:{tick}T06:00"
+    assert request.tags[MONTH_ORDER_QUEUE] == "weekly_refresh"
 
 
-def test_a_tick_is_idempotent_and_weeks_do_not_share_run_keys():
-    first, again = _tick("2025-03-03"), _tick("2025-03-03")
-    assert [r.run_key for r in first] == [r.run_key for r in again]
-    assert not {r.run_key for r in first} & {r.run_key for r in _tick("2025-03-10")}
+def test_a_tick_is_idempotent_and_weeks_do_not_share_run_keys(instance):
+    first, again = _tick(instance, "2025-03-03"), _tick(instance, "2025-03-03")
+    assert first.run_key == again.run_key != _tick(instance, "2025-03-10").run_key
 
 
-def test_a_tick_before_the_first_partition_skips():
-    assert isinstance(_tick("2014-06-02"), SkipReason)
+def test_a_tick_before_the_first_partition_skips(instance):
+    assert isinstance(_tick(instance, "2014-06-02"), SkipReason)
+
+
+def test_a_tick_on_an_instance_without_the_month_order_queue_fails_saying_what_to_add(tmp_path):
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    bare = _instance(tmp_path)
+    with pytest.raises(MonthOrderQueueMissing) as refused:
+        _tick(bare, "2025-03-10")
+    bare.dispose()
+    assert str(tmp_path / "dagster.yaml") in str(refused.value)
+    assert RUN_QUEUE_CONFIG in str(refused.value)
 
 
 def test_monday_six_utc_by_default_and_the_cron_follows_the_environment(monkeypatch: pytest.MonkeyPatch):
-    assert (weekly_refresh.cron_schedule, weekly_refresh.execution_timezone) == (DEFAULT_CRON, "UTC")
-    assert DEFAULT_CRON == "0 6 * * 1"
+    from shopping_assets.definitions import build_definitions
+
+    monkeypatch.delenv("SHOPPING_WEEKLY_CRON", raising=False)
+    schedule = build_definitions(Settings.from_env()).resolve_schedule_def("weekly_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * 1", "UTC")
     monkeypatch.setenv("SHOPPING_WEEKLY_CRON", "30 4 * * 2")
-    assert build_weekly_schedule(weekly_cron()).cron_schedule == "30 4 * * 2"
+    assert build_definitions(Settings.from_env()).resolve_schedule_def("weekly_refresh").cron_schedule == "30 4 * * 2"
     with pytest.raises(SettingsError, match="SHOPPING_WEEKLY_CRON"):
-        build_weekly_schedule("every monday")
+        weekly_schedule("every monday", MONTHLY)
 
 
-def _definitions(pipeline) -> Definitions:
-    """The project's assets and resources with the automation wired in, as definitions.py will."""
-    from shopping_assets.definitions import ASSETS, CHECKS
-
-    return Definitions(
-        assets=with_freshness(ASSETS),
-        asset_checks=CHECKS,
-        schedules=SCHEDULES,
-        sensors=SENSORS,
-        resources=pipeline.definitions().resources,
-        executor=in_process_executor,
-    )
+def _definitions(pipeline):
+    """The code location, as it deploys, on the test's own database and prefix."""
+    return pipeline.definitions()
 
 
 def test_weekly_job_is_one_partitioned_run_of_the_reference_tables_a_month_and_the_view(make_pipeline):
@@ -80,11 +120,11 @@ def test_weekly_job_is_one_partitioned_run_of_the_reference_tables_a_month_and_t
     assert {"raw_customers", "raw_products", "transaction_objects", "transaction_items", "purchase_counts"} <= selected
 
 
-def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month(make_pipeline):
+def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month(make_pipeline, instance):
     """One real run (about 10 s on the emulator); the month arithmetic is covered above."""
     pipeline = make_pipeline(generate=True)
     job = _definitions(pipeline).resolve_job_def("weekly_job")
-    (request,) = _tick("2024-03-11")
+    request = _tick(instance, "2024-03-11")
     result = job.execute_in_process(instance=DagsterInstance.get(), partition_key=request.partition_key)
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert events["transaction_items"].partition == "2024-03-01"
@@ -96,7 +136,10 @@ def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month
     assert events["purchase_counts_snapshot"].partition == "2024-03-01"
     march = oracle.purchase_counts_between(pipeline.input_dir, "2024-03-01", "2024-04-01")
     snapshot = events["purchase_counts_snapshot"].event_specific_data.materialization.metadata
-    assert (snapshot["dagster/row_count"].value, snapshot["basket lines"].value) == (len(march), sum(march.values()))
+    assert (snapshot["dagster/partition_row_count"].value, snapshot["basket lines"].value) == (
+        len(march),
+        sum(march.values()),
+    )
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["matches_basket_lines"] is True
     # nothing that aggregates all of history: those checks are audit_job's
@@ -109,6 +152,8 @@ def test_the_monthly_audit_runs_the_whole_history_checks(make_pipeline):
     result = _definitions(pipeline).resolve_job_def("audit_job").execute_in_process(instance=DagsterInstance.get())
     evaluations = result.get_asset_check_evaluations()
     assert sorted((e.asset_key.to_user_string(), e.check_name, e.passed) for e in evaluations) == [
+        ("customers_history", "valid_intervals", True),
+        ("products_history", "valid_intervals", True),
         ("purchase_counts", "total_matches_items", True),
         ("purchase_counts_by_month", "reconciles_with_all_time", True),
         ("purchase_counts_by_week", "reconciles_with_all_time", True),
@@ -137,36 +182,54 @@ def test_an_audit_fails_its_run_when_the_view_miscounts(make_pipeline):
     assert outcome.checks["purchase_counts_by_week.reconciles_with_all_time"].passed is False
 
 
-def test_the_two_runs_of_a_month_end_week_queue_in_month_order(tmp_path, monkeypatch):
-    """The instance the CLI creates lets one weekly run at a time, in the order requested."""
-    from shopping_assets.cli import _dagster_home
-    from shopping_assets.instance import MONTH_ORDER_QUEUE
-    from shopping_assets.settings import Settings
+def test_a_month_end_weeks_run_loads_both_months_then_writes_both_snapshots(make_pipeline, instance):
+    """The week 2024-02-26..03-03 spans a month end: one run over the range February..March, whose
+    March snapshot counts February's purchases past midnight on its last day; each month's checks
+    are recorded for that month."""
+    pipeline = make_pipeline(generate=True)
+    request = _tick(instance, "2024-03-04")
+    assert _months(request) == ["2024-02-01", "2024-03-01"]
+    job = _definitions(pipeline).resolve_job_def("weekly_job")
+    result = job.execute_in_process(instance=DagsterInstance.get(), tags=request.tags)
 
-    requests = _tick("2025-03-03")
-    assert [(r.partition_key, r.tags[MONTH_ORDER_QUEUE]) for r in requests] == [
-        ("2025-02-01", "weekly_refresh"), ("2025-03-01", "weekly_refresh"),
-    ]  # fmt: skip
-    monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as _dagster_home sets it
+    assert result.success
+    snapshots = {
+        e.partition: e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "purchase_counts_snapshot"
+    }
+    for month, end in (("2024-02-01", "2024-03-01"), ("2024-03-01", "2024-04-01")):
+        counts = oracle.purchase_counts_between(pipeline.input_dir, month, end)
+        assert snapshots[month]["basket lines"].value == sum(counts.values()) > 0
+    checked = {(e.check_name, e.partition) for e in result.get_asset_check_evaluations() if e.passed}
+    assert {("matches_basket_lines", m) for m in snapshots} | {("lines_accounted_for", m) for m in snapshots} <= checked
+    assert pipeline.view() == pipeline.expected_view()
+
+
+def test_the_cli_writes_an_instance_with_the_month_order_queue(tmp_path, monkeypatch):
+    """The instance the CLI creates lets one month-order run at a time, in the order requested."""
+    from shopping_assets.cli import dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as dagster_home sets it
     monkeypatch.delenv("DAGSTER_HOME")
     monkeypatch.setenv("SHOPPING_HOME", str(tmp_path))
-    _dagster_home(Settings.from_env())
-    with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
-        limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
+    dagster_home(Settings.from_env())
+    instance = _instance(tmp_path / "dagster")
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    require_month_order_queue(instance)
+    instance.dispose()
     assert limits == [{"key": MONTH_ORDER_QUEUE, "limit": 1}]
 
 
 def test_an_instance_an_earlier_cli_wrote_gets_the_month_order_queue_and_a_users_own_is_kept(tmp_path, monkeypatch):
-    from shopping_assets.cli import _dagster_home
-    from shopping_assets.instance import INSTANCE_CONFIG
-    from shopping_assets.settings import Settings
+    from shopping_assets.cli import dagster_home
 
-    earlier = "telemetry:\n  enabled: false\nrun_queue:\n  tag_concurrency_limits:\n    - key: shopping/weekly\n      limit: 1\n"
+    earlier = INSTANCE_CONFIG.replace("shopping/month-order", "shopping/weekly")
     own = "telemetry:\n  enabled: true\n"
     for written, expected in ((earlier, INSTANCE_CONFIG), (own, own)):
         home = tmp_path / str(len(written))
         home.mkdir()
         (home / "dagster.yaml").write_text(written)
         monkeypatch.setenv("DAGSTER_HOME", str(home))
-        _dagster_home(Settings.from_env())
+        dagster_home(Settings.from_env())
         assert (home / "dagster.yaml").read_text() == expected

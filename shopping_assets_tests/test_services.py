@@ -17,9 +17,12 @@ def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, system_
     try:
         assert services.start(own) == ["s3", "snowflake"]
         s3 = boto3.client(
-            "s3", endpoint_url=own.s3_endpoint, region_name="us-east-1",
-            aws_access_key_id="embedded", aws_secret_access_key="embedded",
-        )  # fmt: skip
+            "s3",
+            endpoint_url=own.s3_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="embedded",
+            aws_secret_access_key="embedded",
+        )
         s3.create_bucket(Bucket="kept")
         s3.put_object(Bucket="kept", Key="a/b.json", Body=b'{"x": 1}\n')
         with _connect(own) as conn:
@@ -56,10 +59,16 @@ def test_a_taken_port_is_reported(settings, tmp_path):
 
 def _connect(settings):
     return snowflake.connector.connect(
-        account="embedded", user="u", password="p", database="KEPT", schema="PUBLIC",
-        host="127.0.0.1", port=settings.snowflake_port, protocol="http",
+        account="embedded",
+        user="u",
+        password="p",
+        database="KEPT",
+        schema="PUBLIC",
+        host="127.0.0.1",
+        port=settings.snowflake_port,
+        protocol="http",
         session_parameters={"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-    )  # fmt: skip
+    )
 
 
 def test_the_emulators_s3_reads_never_mix_two_versions_of_an_object(settings):

@@ -4,7 +4,7 @@ The full one (`make soak`: 24 months, three rounds of random faults) takes minut
 this runs every kind of fault at least once over three months.
 """
 
-from shopping_assets.soak import soak
+from harness.soak import soak
 
 
 def test_reloads_under_every_kind_of_fault_leave_the_view_exact(system_tmp):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
-from shopping_assets import emulator_gaps, sql
+from shopping_assets import statements as sql
+from shopping_assets.embedded import emulator_gaps
 from shopping_assets.settings import SettingsError, identifier, key_prefix
 
 SAMPLE = {"database": "SHOPPING", "storage_integration": "SHOPPING_S3", "table": "CUSTOMERS", "columns": "A, B"}
@@ -18,7 +18,7 @@ FILES = sorted(str(p.relative_to(sql.SQL_DIR))[:-4] for p in sql.SQL_DIR.rglob("
 
 def test_week_periods_do_not_follow_the_readers_week_start():
     """DATE_TRUNC(WEEK), DAYOFWEEK and WEEK follow the WEEK_START of whoever queries a view."""
-    from shopping_assets.assets.mart import DAY_OF
+    from shopping_assets.defs.mart.views import DAY_OF
 
     for period, day_of in DAY_OF.items():
         view = sql.render("mart/purchase_counts_by_period", {**SAMPLE, "period": period, "day_of_period": day_of})
@@ -44,7 +44,9 @@ def test_production_statements_keep_what_the_emulator_lacks():
 def test_the_emulator_names_a_sessions_temporary_tables_without_database_and_schema():
     tables: dict[str, str] = {}
     create = "CREATE OR REPLACE TEMPORARY TABLE DB.STAGING.TRANSACTION_LINE_FIELDS AS SELECT 1"
-    assert emulator_gaps.unqualified_temporary_tables(create, tables).startswith("CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_LINE_FIELDS AS")
+    assert emulator_gaps.unqualified_temporary_tables(create, tables).startswith(
+        "CREATE OR REPLACE TEMPORARY TABLE TRANSACTION_LINE_FIELDS AS"
+    )
     use = "SELECT * FROM DB.STAGING.TRANSACTION_LINE_FIELDS AS f JOIN DB.STAGING.TRANSACTION_ITEMS AS i"
     assert emulator_gaps.unqualified_temporary_tables(use, tables) == (
         "SELECT * FROM TRANSACTION_LINE_FIELDS AS f JOIN DB.STAGING.TRANSACTION_ITEMS AS i"
@@ -65,8 +67,10 @@ def test_unsafe_prefixes_are_refused(bad):
         key_prefix(bad)
 
 
-def test_sql_dir_is_the_project_folder():
-    assert sql.SQL_DIR == Path(__file__).resolve().parents[1] / "sql"
+def test_the_sql_the_package_reads_is_the_projects_sql_folder():
+    """sql/ stays at the top of the repository; the package reads it through its own sql/ link."""
+    assert sql.SQL_DIR.resolve() == Path(__file__).resolve().parents[1] / "sql"
+    assert sql.SQL_DIR.parent.name == "shopping_assets"
 
 
 def test_emulator_flatten_numbers_each_array_and_names_object_keys_as_snowflake_does(pipeline):
@@ -74,15 +78,18 @@ def test_emulator_flatten_numbers_each_array_and_names_object_keys_as_snowflake_
     # have KEY and PATH set and no INDEX. emulator_gaps.FLATTEN_MACRO is what runs here.
     arrays = pipeline.query(
         "SELECT t.ID, f.INDEX, f.PATH, f.VALUE::VARCHAR FROM "
-        "(SELECT 1 AS ID, PARSE_JSON('[\"a\", \"b\", \"a\"]') AS J UNION ALL SELECT 2, PARSE_JSON('[\"d\"]') "
+        '(SELECT 1 AS ID, PARSE_JSON(\'["a", "b", "a"]\') AS J UNION ALL SELECT 2, PARSE_JSON(\'["d"]\') '
         "UNION ALL SELECT 3, PARSE_JSON('[]')) AS t, "
         "LATERAL FLATTEN(input => t.J) AS f ORDER BY t.ID, f.INDEX"
     )
     assert [(int(i), int(n), p, v) for i, n, p, v in arrays] == [
-        (1, 0, "[0]", "a"), (1, 1, "[1]", "b"), (1, 2, "[2]", "a"), (2, 0, "[0]", "d"),
-    ]  # fmt: skip
+        (1, 0, "[0]", "a"),
+        (1, 1, "[1]", "b"),
+        (1, 2, "[2]", "a"),
+        (2, 0, "[0]", "d"),
+    ]
     fields = pipeline.query(
-        "SELECT f.KEY, f.PATH, f.INDEX FROM (SELECT PARSE_JSON('{{\"x\": 1, \"y\": [2]}}') AS J) AS t, "
+        'SELECT f.KEY, f.PATH, f.INDEX FROM (SELECT PARSE_JSON(\'{{"x": 1, "y": [2]}}\') AS J) AS t, '
         "LATERAL FLATTEN(input => t.J) AS f ORDER BY f.KEY"
     )
     assert fields == [("x", "x", None), ("y", "y", None)]

@@ -10,9 +10,14 @@ privilege is one line naming the statement's file, the privilege and the object.
 What needs what (Snowflake's access-control docs): any object needs USAGE on its
 database and schema; reading SELECT; INSERT, UPDATE, DELETE theirs; COPY INTO needs
 USAGE on the stage, its file format and (COPY's usage notes) the stage's storage
-integration; LIST the stage's; a temporary table no CREATE privilege; CREATE VIEW the
-schema's CREATE VIEW, and replacing an object made by someone else its OWNERSHIP;
-any other CREATE, IF NOT EXISTS or not, its CREATE privilege on the parent.
+integration; LIST the stage's, PUT its WRITE; a temporary table no CREATE privilege;
+CREATE VIEW the schema's CREATE VIEW, and replacing an object made by someone else its
+OWNERSHIP; any other CREATE, IF NOT EXISTS or not, temporary or not, its CREATE privilege
+on the parent (a temporary stage too: UNDROP STAGE's docs say so of every stage type, and
+write_pandas falls back to the session's schema when the role lacks it in the target).
+The role that creates an object owns it and needs nothing more on it. Statements the
+pandas IO manager sends from library code are declared in `io_manager.py` and audited
+with these.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from shopping_assets import sql
+from shopping_assets import statements as sql
 from shopping_assets.bootstrap import grants as grant_model
 from shopping_assets.bootstrap.config import BootstrapConfig
 
@@ -45,6 +50,14 @@ SAMPLE_VALUES = {
     "last_monday": "2024-01-22",
     "line": '{"customer_id": "C1"}',
     "rows": 300000,
+    "weeks": 12,
+    "file_url": "file:///tmp/doctor/probe.parquet",
+    "as_of": "2024-01-01 00:00:00",
+    "dated": True,
+    "digest": "0" * 64,
+    "valid_rows": 137,
+    "opened": 1,
+    "closed": 1,
 }
 
 PLURAL = {"TABLE": "TABLES", "VIEW": "VIEWS", "STAGE": "STAGES", "FILE FORMAT": "FILE FORMATS"}
@@ -56,6 +69,11 @@ class Statement:
     source: str  # the sql/ file, e.g. raw/transaction_lines_copy
     text: str  # as the connector sends it
     role: str  # the Snowflake role whose session runs it
+
+    @property
+    def where(self) -> str:
+        """The sql/ file, or the library code that sends a declared statement ("package: function")."""
+        return self.source if ":" in self.source else f"sql/{self.source}.sql"
 
 
 @dataclass(frozen=True)
@@ -83,18 +101,24 @@ class Inventory:
 
 def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
     """Each family of identifier sets the code passes to its SQL files."""
-    from shopping_assets import doctor
-    from shopping_assets.assets import mart, reference, transactions
+    from shopping_assets import doctor, reference_history
+    from shopping_assets.defs.mart import views as mart
+    from shopping_assets.defs.reference import assets as reference
+    from shopping_assets.defs.transactions import assets as transactions
     from shopping_assets.export import EXPORTABLE
 
     exports = [{"schema": t.schema, "name": t.name, "order": order} for t, order in EXPORTABLE.values()]
     pipeline = config.account("pipeline")
     return [
         [ref.identifiers for ref in reference.TABLES],
+        [history.identifiers for history in reference_history.HISTORIES],
         [mart.period_identifiers(period) for period in mart.DAY_OF],
         exports,
         [transactions.LINES, {"lines": doctor.PROBE_LINES}],
-        [{"role": role} for role in (pipeline.role, *(a.role for a in config.accounts if a.kind in {"loader", "transformer"}))],
+        [
+            {"role": role}
+            for role in (pipeline.role, *(a.role for a in config.accounts if a.kind in {"loader", "transformer"}))
+        ],
     ]
 
 
@@ -130,6 +154,18 @@ def run_time_statements(config: BootstrapConfig) -> list[Statement]:
     return found
 
 
+def library_statements(config: BootstrapConfig) -> list[Statement]:
+    """What the pandas IO manager sends for each table it writes, in the pipeline's session."""
+    from shopping_assets.bootstrap import io_manager
+
+    role = config.account("pipeline").role
+    return [
+        Statement(where, text, role)
+        for table in io_manager.WRITTEN
+        for where, text in io_manager.statements(table, config.database)
+    ]
+
+
 # --- what a statement needs ----------------------------------------------------------
 
 
@@ -143,8 +179,15 @@ def _qualified(table: exp.Table, database: str) -> str:
 
 
 def _stage(table: exp.Table) -> str | None:
-    name = table.this.name if isinstance(table.this, exp.Var) else ""
-    return name[1:].split("/")[0].upper() if name.startswith("@") else None
+    """The stage a FROM reads: @STAGE, or '@STAGE' in a string as write_pandas writes it."""
+    literal = isinstance(table.this, exp.Literal) and table.this.is_string
+    name = table.this.name if isinstance(table.this, exp.Var) or literal else ""
+    return _stage_name(name) if name.startswith("@") else None
+
+
+def _stage_name(reference: str) -> str:
+    """STAGE or DB.SCHEMA.STAGE of '@"DB"."SCHEMA"."STAGE"/path' (names are upper case when quoted)."""
+    return reference.strip("'").removeprefix("@").split("/")[0].replace('"', "").upper()
 
 
 def _is_temporary(create: exp.Create) -> bool:
@@ -188,10 +231,20 @@ class _Reader:
             name = _qualified(table, self.database)
             if name not in skip and ".INFORMATION_SCHEMA." not in name:
                 self.on("SELECT", name)
+        for call in tree.find_all(exp.TableFromRows):
+            if isinstance(call.this, exp.Anonymous) and call.this.name.upper() == "INFER_SCHEMA":
+                arguments = {a.this.name.upper(): a.expression.name for a in call.this.expressions}
+                self.stage(_stage_name(arguments["LOCATION"]))
+                self.on("USAGE", self.qualify(arguments["FILE_FORMAT"]), "FILE FORMAT")
 
-    def stage(self, name: str) -> None:
-        name = name if name.count(".") == 2 else f"{self.database}.RAW.{name}"
-        self.on("USAGE", name, "STAGE")
+    def qualify(self, name: str) -> str:
+        """A schema object's full name (the session's schema is RAW), without quotes."""
+        parts = name.replace('"', "").upper().split(".")
+        return ".".join([self.database, "RAW"][: 3 - len(parts)] + parts)
+
+    def stage(self, name: str, privilege: str = "USAGE") -> None:
+        name = self.qualify(name)
+        self.on(privilege, name, "STAGE")
         if integration := self.inventory.integrations.get(name):
             self.needs.append(Need("USAGE", "INTEGRATION", integration))
 
@@ -211,7 +264,12 @@ class _Reader:
             self.on(privilege, target)
             self.reads(tree, {target})
         elif isinstance(tree, exp.ListStage):
-            self.stage(tree.this.name.removeprefix("@").split("/")[0].upper())
+            self.stage(_stage_name(tree.this.name))
+        elif isinstance(tree, exp.Put):
+            self.stage(_stage_name(tree.args["target"].name), "WRITE")
+        elif isinstance(tree, exp.Describe):
+            # any privilege on the table lets a role describe it: the pipeline's is SELECT
+            self.on("SELECT", _qualified(tree.find(exp.Table), self.database))
         elif isinstance(tree, exp.Query):
             self.reads(tree, set())
         elif isinstance(tree, exp.Command) and str(tree.this).upper() == "SHOW":
@@ -227,7 +285,10 @@ class _Reader:
         if kind == "SCHEMA":
             parts = [p.upper() for p in (target.catalog, target.db, target.name) if p]
             schema = ".".join(parts if len(parts) == 2 else [self.database, *parts])
-            self.needs += [Need("USAGE", "DATABASE", schema.split(".")[0]), Need("CREATE SCHEMA", "DATABASE", schema.split(".")[0])]
+            self.needs += [
+                Need("USAGE", "DATABASE", schema.split(".")[0]),
+                Need("CREATE SCHEMA", "DATABASE", schema.split(".")[0]),
+            ]
             return
         if kind == "TABLE" and _is_temporary(tree):
             self.use(name)  # a temporary table needs no CREATE privilege
@@ -257,16 +318,17 @@ def _created_at_run_time(statements: Iterable[Statement], inventory: Inventory, 
     """Record who creates what at run time: the role that creates an object owns it."""
     for statement in statements:
         tree = _parse(statement.text)
-        if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() in {"TABLE", "VIEW"}:
+        kind = str(tree.args.get("kind", "")).upper() if isinstance(tree, exp.Create) else ""
+        if kind in {"TABLE", "VIEW", "STAGE", "FILE FORMAT"}:
             name = _qualified(tree.find(exp.Table), database)
             if name not in inventory.kinds:  # replacing what bootstrap made does not make it the role's
                 inventory.owners[name] = statement.role
-                inventory.kinds[name] = str(tree.args["kind"]).upper()
+                inventory.kinds[name] = kind
 
 
 def inventory(config: BootstrapConfig) -> Inventory:
     """The objects bootstrap's pipeline-object steps create, by kind (and each stage's integration)."""
-    from shopping_assets.bootstrap import snowflake
+    from shopping_assets.bootstrap import snowflake_steps as snowflake
 
     found = Inventory()
     for step in snowflake.pipeline_object_steps(config):
@@ -292,9 +354,9 @@ def _granted(need: Need, role: str, objects: set, roles: set) -> bool:
         if grant.on == need.kind and grant.name == need.name:
             return True
         plural = PLURAL.get(need.kind)
-        if plural and grant.on in (f"ALL {plural} IN SCHEMA", f"FUTURE {plural} IN SCHEMA"):
-            if grant.name == _schema_of(need.name):
-                return True
+        in_schema = grant.on in (f"ALL {plural} IN SCHEMA", f"FUTURE {plural} IN SCHEMA")
+        if plural and in_schema and grant.name == _schema_of(need.name):
+            return True
     return False
 
 
@@ -305,7 +367,9 @@ def findings(config: BootstrapConfig, statements: Iterable[Statement] | None = N
     steps = plan.sql_steps(plan.build(config))
     objects, roles = grant_model.parse(step.sql for step in steps)
     found = inventory(config)
-    statements = run_time_statements(config) if statements is None else list(statements)
+    if statements is None:
+        statements = [*run_time_statements(config), *library_statements(config)]
+    statements = list(statements)
     _created_at_run_time(statements, found, config.database)
     lines: list[str] = []
     for role in sorted({s.role for s in statements}):
@@ -315,14 +379,17 @@ def findings(config: BootstrapConfig, statements: Iterable[Statement] | None = N
     for statement in statements:
         for need in dict.fromkeys(needs(statement, found, config.database)):
             if not _granted(need, statement.role, objects, roles):
-                lines.append(f"sql/{statement.source}.sql: {need}: not granted to {statement.role}")
+                lines.append(f"{statement.where}: {need}: not granted to {statement.role}")
     return list(dict.fromkeys(lines))
 
 
 def report(config: BootstrapConfig) -> Iterator[str]:
-    statements = run_time_statements(config)
-    problems = findings(config, statements)
+    ours, library = run_time_statements(config), library_statements(config)
+    problems = findings(config, [*ours, *library])
     yield from problems
-    sources = len({s.source for s in statements})
+    sources = len({s.source for s in ours})
     verdict = f"{len(problems)} missing privileges" if problems else "every privilege is granted"
-    yield f"audit: {len(statements)} run-time statements from {sources} files against bootstrap's grants: {verdict}"
+    yield (
+        f"audit: {len(ours)} run-time statements from {sources} files and {len(library)} the pandas IO manager "
+        f"sends, against bootstrap's grants: {verdict}"
+    )

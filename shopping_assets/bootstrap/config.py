@@ -8,12 +8,11 @@ environment at the moment it connects, so no configuration object ever holds one
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shopping_assets.settings import Settings, SettingsError, identifier
+from shopping_assets.settings import Settings, SettingsError, environment, identifier
 
 _IAM_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -87,7 +86,7 @@ class BootstrapConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, settings: Settings | None = None) -> BootstrapConfig:
-        env = os.environ if environ is None else environ
+        env = environment() if environ is None else environ
 
         def get(name: str, default: str = "") -> str:
             return env.get(name, "").strip() or default
@@ -97,8 +96,10 @@ class BootstrapConfig:
         for kind in ROLE_KINDS:
             upper = kind.upper()
             role_var, user_var, key_var = (
-                f"SHOPPING_{upper}_ROLE", f"SHOPPING_{upper}_USER", f"SHOPPING_{upper}_PUBLIC_KEY_PATH"
-            )  # fmt: skip
+                f"SHOPPING_{upper}_ROLE",
+                f"SHOPPING_{upper}_USER",
+                f"SHOPPING_{upper}_PUBLIC_KEY_PATH",
+            )
             accounts.append(
                 ServiceAccount(
                     kind=kind,

@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from shopping_assets.bootstrap import aws, snowflake
+from shopping_assets.bootstrap import aws_steps as aws
+from shopping_assets.bootstrap import snowflake_steps as snowflake
 from shopping_assets.bootstrap.config import BootstrapConfig
 from shopping_assets.bootstrap.steps import AwsStep, BootstrapError, SqlStep, Step, describe, walk
 

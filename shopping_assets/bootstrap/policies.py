@@ -67,7 +67,12 @@ def snowflake_access_policy(bucket: str, prefix: str, kms_key_arn: str | None = 
     no s3:prefix, so IAM would deny it there: it has a statement of its own.
     """
     objects = f"{bucket_arn(bucket)}/{prefix}"
-    listing: dict[str, Any] = {"Sid": "ListStage", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn(bucket)}
+    listing: dict[str, Any] = {
+        "Sid": "ListStage",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": bucket_arn(bucket),
+    }
     if prefix:  # a stage at the bucket's root lists the whole bucket
         listing["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
     statements: list[dict[str, Any]] = [

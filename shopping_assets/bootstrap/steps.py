@@ -65,7 +65,9 @@ class PublicKey:
         try:
             text = file.read_text()
         except (OSError, UnicodeDecodeError) as error:
-            raise BootstrapError(f"{self.variable}={self.path}: cannot read the public key ({error.__class__.__name__})")
+            raise BootstrapError(
+                f"{self.variable}={self.path}: cannot read the public key ({error.__class__.__name__})"
+            ) from None
         # Never echo the file: a private key given by mistake must not reach the terminal.
         if "PRIVATE KEY" in text:
             raise BootstrapError(f"{self.variable}={self.path} holds a PRIVATE key; give the public key (.pub) instead")

@@ -27,7 +27,8 @@ def _config(settings: Settings):
 
 
 def bucket(settings: Settings) -> None:
-    from shopping_assets.bootstrap import aws, plan
+    from shopping_assets.bootstrap import aws_steps as aws
+    from shopping_assets.bootstrap import plan
 
     steps = [step for step in aws.bucket_steps(_config(settings)) if step.operation != "put_bucket_policy"]
     executor = aws.AwsExecutor(
@@ -42,13 +43,12 @@ def bucket(settings: Settings) -> None:
 def warehouse(settings: Settings) -> None:
     import snowflake.connector
 
-    from shopping_assets.bootstrap import plan
-    from shopping_assets.bootstrap import snowflake as statements
-    from shopping_assets.bootstrap.snowflake import SnowflakeExecutor
+    from shopping_assets.bootstrap import plan, snowflake_steps
+    from shopping_assets.bootstrap.snowflake_steps import SnowflakeExecutor
     from shopping_assets.resources.snowflake import emulator_connection_args
 
     config = _config(settings)
-    steps = [*statements.database_steps(config), *statements.pipeline_object_steps(config, emulator=True)]
+    steps = [*snowflake_steps.database_steps(config), *snowflake_steps.pipeline_object_steps(config, emulator=True)]
     executor = SnowflakeExecutor(lambda: snowflake.connector.connect(**emulator_connection_args(settings)))
     try:
         plan.apply(steps, aws_executor=None, snowflake_executor=executor)

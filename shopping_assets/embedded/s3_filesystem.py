@@ -41,9 +41,7 @@ class BotoS3FileSystem(AbstractFileSystem):
         bucket, key = self._split(path)
         prefix = f"{key.rstrip('/')}/" if key else ""
         entries = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, Delimiter="/"
-        ):
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
             for common in page.get("CommonPrefixes", []):
                 entries.append({"name": f"{bucket}/{common['Prefix'].rstrip('/')}", "size": 0, "type": "directory"})
             for obj in page.get("Contents", []):

@@ -8,6 +8,7 @@ under `$SHOPPING_HOME/state`, so it survives a stop and start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -81,23 +82,37 @@ def services(settings: Settings) -> list[Service]:
         Service(
             "s3",
             settings.s3_port,
-            (python, "-m", "shopping_assets.embedded.s3_server", "--port", str(settings.s3_port), "--state", str(state / "s3")),
+            (
+                python,
+                "-m",
+                "shopping_assets.embedded.s3_server",
+                "--port",
+                str(settings.s3_port),
+                "--state",
+                str(state / "s3"),
+            ),
             settings.home,
         ),
         Service(
             "snowflake",
             settings.snowflake_port,
             (
-                python, "-m", "shopping_assets.embedded.snowflake_server",
-                "--port", str(settings.snowflake_port),
-                "--state", str(state / "snowflake"),
-                "--s3-endpoint", f"http://127.0.0.1:{settings.s3_port}",
+                python,
+                "-m",
+                "shopping_assets.embedded.snowflake_server",
+                "--port",
+                str(settings.snowflake_port),
+                "--state",
+                str(state / "snowflake"),
+                "--s3-endpoint",
+                f"http://127.0.0.1:{settings.s3_port}",
                 # how long a dead client's open transaction holds its locks (Snowflake: 5 minutes)
-                "--detached-timeout", os.environ.get("SHOPPING_EMULATOR_DETACHED_TIMEOUT", "30"),
+                "--detached-timeout",
+                str(settings.emulator_detached_timeout),
             ),
             settings.home,
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _spawn(service: Service) -> None:
@@ -165,17 +180,14 @@ def stop(settings: Settings, timeout: float = 60.0) -> list[str]:
 
 def _reap(pid: int) -> None:
     # A child of this process stays a zombie (and "alive" to kill 0) until waited for.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def status(settings: Settings) -> dict[str, str]:
     return {
         service.name: (
-            f"running at {service.url} (pid {service.pid()})" if service.pid() and service.listening()
-            else "stopped"
+            f"running at {service.url} (pid {service.pid()})" if service.pid() and service.listening() else "stopped"
         )
         for service in services(settings)
-    }  # fmt: skip
+    }

@@ -6,7 +6,8 @@ What differs from `fakesnow -s`:
   gives each session an exclusive database, which concurrent runs cannot share);
 - `s3://` reads go to the embedded S3 server (see s3_filesystem.py), so COPY INTO
   from the external stage works offline exactly as the pipeline issues it.
-- the project's emulator macros are installed (see emulator_gaps.py);
+- the project's emulator macros and fakesnow fixes are installed (see emulator_gaps/),
+  write_pandas' among them (the pandas IO manager's write path, emulator_gaps/write_pandas.py);
 - a session the client closes is closed in DuckDB too, rolling back a transaction
   it left open (fakesnow only forgets the token, and the open transaction would
   then conflict with every later write to the same rows); logins return a master
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
     from fakesnow.instance import FakeSnow
 
-    from shopping_assets import emulator_gaps
+    from shopping_assets.embedded import emulator_gaps
     from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
 
     args.state.mkdir(parents=True, exist_ok=True)

@@ -1,31 +1,32 @@
-"""Resources, chosen per deployment from environment variables (see settings.py)."""
+"""The resources of the code location, chosen per deployment from the settings."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from dagster_aws.s3 import S3Resource
 
+from shopping_assets.defs.alerts.notifiers import Alerts
 from shopping_assets.resources.input_data import InputData
 from shopping_assets.resources.lake import Lake
 from shopping_assets.resources.snowflake import snowflake_resource
+from shopping_assets.resources.snowflake_pandas import IO_MANAGER_KEY, snowflake_pandas_io_manager
 from shopping_assets.resources.warehouse import Warehouse
-from shopping_assets.settings import Settings, whole_number
+from shopping_assets.settings import Settings
 
 
-def input_data_from_env(settings: Settings, **overrides: Any) -> InputData:
-    generate = os.environ.get("SHOPPING_GENERATE", "true" if settings.local else "false").strip().lower()
+def input_data(settings: Settings, **overrides: Any) -> InputData:
+    """The input folder the settings name, with any field overridden (a test's folder, an end date)."""
     config = {
         "input_dir": str(settings.input_dir),
-        "generate": generate in {"1", "true", "yes"},
-        "customers": whole_number("SHOPPING_CUSTOMERS", 137),
-        "seed": whole_number("SHOPPING_SEED", 42, minimum=0),
+        "generate": settings.generate,
+        "customers": settings.customers,
+        "seed": settings.seed,
     }
     return InputData(**{**config, **overrides})
 
 
-def build_resources(settings: Settings, input_data: InputData | None = None) -> dict[str, Any]:
+def build_resources(settings: Settings, inputs: InputData | None = None) -> dict[str, Any]:
     if settings.local:
         # The embedded server takes any key pair; these are not secrets.
         s3 = S3Resource(
@@ -40,7 +41,8 @@ def build_resources(settings: Settings, input_data: InputData | None = None) -> 
         s3 = S3Resource(region_name=settings.region, max_attempts=settings.s3_max_attempts)
     snowflake = snowflake_resource(settings)
     return {
-        "input_data": input_data or input_data_from_env(settings),
+        "input_data": inputs or input_data(settings),
+        "alerts": Alerts.from_settings(settings.alerts),
         "lake": Lake(s3=s3, bucket=settings.bucket, prefix=settings.prefix),
         "warehouse": Warehouse(
             snowflake=snowflake,
@@ -50,4 +52,6 @@ def build_resources(settings: Settings, input_data: InputData | None = None) -> 
             emulator=settings.local,
             lock_timeout=settings.lock_timeout,
         ),
+        # DataFrame assets as MART tables, through the same login as the warehouse's sessions
+        IO_MANAGER_KEY: snowflake_pandas_io_manager(settings),
     }

@@ -1,10 +1,10 @@
 """The input folder, in the starter's layout: generated here, or a user's own files.
 
-    customers.csv
-    products.csv
-    transactions/d=YYYY-MM-DD/transactions.json
+customers.csv
+products.csv
+transactions/d=YYYY-MM-DD/transactions.json
+reference/d=YYYY-MM-DD/customers.csv, products.csv   optional: dated snapshots (history backfill)
 """
-
 
 import re
 from datetime import date
@@ -12,12 +12,13 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from shopping_assets.quality import InputLayoutError
+from shopping_assets.errors import InputLayoutError
 
 REFERENCE_FILES = ("customers.csv", "products.csv")
+# Dated reference snapshots: each folder holds the reference files as they were on its day.
+SNAPSHOT_FOLDER = "reference"
 _DAY_FOLDER = re.compile(r"^d=(\d{4}-\d{2}-\d{2})$")
 DAY_FILE = "transactions.json"
-
 
 
 def _first_of(value: str) -> date:
@@ -65,6 +66,25 @@ class InputData(ConfigurableResource):
         if not path.is_file():
             raise InputLayoutError(f"input file {path} is missing (expected the starter layout under {self.root})")
         return path
+
+    def reference_snapshots(self, name: str) -> dict[date, Path]:
+        """`reference/d=YYYY-MM-DD/<name>` by day: the file as it was on that day (a folder may hold
+        either file or both); empty when the input folder has no reference/ folder."""
+        folder = self.root / SNAPSHOT_FOLDER
+        if not folder.is_dir():
+            return {}
+        found = {}
+        for child in sorted(folder.iterdir()):
+            match = _DAY_FOLDER.match(child.name)
+            if not child.is_dir() or not match:
+                raise InputLayoutError(f"{child} is not a dated snapshot folder named d=YYYY-MM-DD")
+            try:
+                day = date.fromisoformat(match.group(1))
+            except ValueError:
+                raise InputLayoutError(f"{child} names a day that does not exist") from None
+            if (child / name).is_file():
+                found[day] = child / name
+        return found
 
     def month_files(self, month: str) -> dict[date, Path]:
         """The month's day files (month as YYYY-MM-DD, its first day), generating them if asked."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import snowflake.connector
 from dagster import EnvVar
@@ -49,26 +50,29 @@ def emulator_connection_args(settings: Settings) -> dict[str, object]:
     }
 
 
-def snowflake_resource(settings: Settings) -> ClosingSnowflakeResource:
+def connection_config(settings: Settings) -> dict[str, Any]:
+    """How the pipeline's sessions log in, for every client of Snowflake it configures (the
+    Warehouse's resource, the pandas IO manager): all but the default schema."""
     if settings.local:
         args = emulator_connection_args(settings)
         login = {name: args.pop(name) for name in ("account", "user", "password")}
-        return ClosingSnowflakeResource(
-            **login, database=settings.database, schema="RAW", additional_snowflake_connection_args=args
-        )
+        return {**login, "database": settings.database, "additional_snowflake_connection_args": args}
     # A service user (TYPE = SERVICE) logs in with its key pair only: Snowflake refuses
     # password-only logins under its MFA enforcement. EnvVar keeps the values out of the
     # run's config and logs.
     auth = {"private_key_path": EnvVar("SNOWFLAKE_PRIVATE_KEY_PATH")}
     if settings.snowflake_key_passphrase:
         auth["private_key_password"] = EnvVar("SNOWFLAKE_PRIVATE_KEY_PASSWORD")
-    return ClosingSnowflakeResource(
-        account=EnvVar("SNOWFLAKE_ACCOUNT"),
-        user=EnvVar("SNOWFLAKE_USER"),
-        database=settings.database,
-        schema="RAW",
-        warehouse=settings.warehouse,
-        role=settings.role,
-        additional_snowflake_connection_args={"session_parameters": session_parameters(settings)},
+    return {
+        "account": EnvVar("SNOWFLAKE_ACCOUNT"),
+        "user": EnvVar("SNOWFLAKE_USER"),
+        "database": settings.database,
+        "warehouse": settings.warehouse,
+        "role": settings.role,
+        "additional_snowflake_connection_args": {"session_parameters": session_parameters(settings)},
         **auth,
-    )
+    }
+
+
+def snowflake_resource(settings: Settings) -> ClosingSnowflakeResource:
+    return ClosingSnowflakeResource(**connection_config(settings), schema="RAW")

@@ -15,7 +15,8 @@ import snowflake.connector
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_snowflake import SnowflakeResource
 
-from shopping_assets import emulator_gaps, faults, sql
+from shopping_assets import checkpoints, statements
+from shopping_assets.embedded import emulator_gaps
 from shopping_assets.errors import ServiceCallError
 
 
@@ -35,9 +36,11 @@ class Session:
         if emulator:
             params = emulator_gaps.params_for(name, params, self.warehouse.stage_url)
         cursor = self.connection.cursor()
-        for number, statement in enumerate(sql.render(file, {**self.warehouse.names, **(identifiers or {})}), start=1):
+        for number, statement in enumerate(
+            statements.render(file, {**self.warehouse.names, **(identifiers or {})}), start=1
+        ):
             cursor.execute(statement, params if "%(" in statement else None)
-            faults.checkpoint(f"{name}:{number}")
+            checkpoints.reached(f"{name}:{number}")
         return cursor
 
     def rows(self, name: str, identifiers: dict[str, str] | None = None, **params: Any) -> list[tuple]:

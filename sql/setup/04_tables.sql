@@ -47,3 +47,45 @@ CREATE TABLE IF NOT EXISTS {database}.STAGING.QUARANTINE (
     REASON VARCHAR NOT NULL,
     QUARANTINED_AT TIMESTAMP_NTZ
 );
+
+-- Type-2 history of the reference tables (docs/data-quality.md, "History of customers and
+-- products"): one row per version of an id's values, valid from VALID_FROM until VALID_TO
+-- (NULL, with IS_CURRENT, while it is the id's latest). A load only closes and opens
+-- versions; an id that leaves the file keeps its versions, the last one closed.
+-- SOURCE_FILE is the object the version was read from; LOADED_AT when it was recorded (UTC).
+CREATE TABLE IF NOT EXISTS {database}.STAGING.CUSTOMERS_HISTORY (
+    CUSTOMER_ID VARCHAR NOT NULL,
+    LOYALTY_SCORE NUMBER(38, 0),
+    VALID_FROM TIMESTAMP_NTZ NOT NULL,
+    VALID_TO TIMESTAMP_NTZ,
+    IS_CURRENT BOOLEAN NOT NULL,
+    SOURCE_FILE VARCHAR,
+    LOADED_AT TIMESTAMP_NTZ
+);
+
+CREATE TABLE IF NOT EXISTS {database}.STAGING.PRODUCTS_HISTORY (
+    PRODUCT_ID VARCHAR NOT NULL,
+    PRODUCT_DESCRIPTION VARCHAR,
+    PRODUCT_CATEGORY VARCHAR,
+    VALID_FROM TIMESTAMP_NTZ NOT NULL,
+    VALID_TO TIMESTAMP_NTZ,
+    IS_CURRENT BOOLEAN NOT NULL,
+    SOURCE_FILE VARCHAR,
+    LOADED_AT TIMESTAMP_NTZ
+);
+
+-- One row per load of a reference file into its history, changed or not: the date it
+-- describes (AS_OF: its load time, or the date of a dated snapshot), so that a load dated
+-- before the latest one can be refused, and a dated snapshot's digest, so that one
+-- changed after it was loaded is noticed.
+CREATE TABLE IF NOT EXISTS {database}.STAGING.REFERENCE_LOADS (
+    SOURCE VARCHAR NOT NULL,
+    AS_OF TIMESTAMP_NTZ NOT NULL,
+    DATED BOOLEAN NOT NULL,
+    SOURCE_FILE VARCHAR,
+    DIGEST VARCHAR,
+    VALID_ROWS NUMBER(38, 0),
+    OPENED NUMBER(38, 0),
+    CLOSED NUMBER(38, 0),
+    LOADED_AT TIMESTAMP_NTZ
+);

@@ -1,6 +1,6 @@
--- Quarantined lines by reason, for one source (and month, for transactions).
+-- Quarantined rows of one reference source by reason.
 SELECT REASON, COUNT(*)
 FROM {database}.STAGING.QUARANTINE
-WHERE SOURCE = %(source)s AND (PARTITION_MONTH = %(month)s OR %(month)s IS NULL)
+WHERE SOURCE = %(source)s
 GROUP BY REASON
 ORDER BY REASON;

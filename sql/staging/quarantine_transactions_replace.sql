@@ -1,9 +1,10 @@
--- The partition's rejected lines, verbatim from RAW, with their reason.
-DELETE FROM {database}.STAGING.QUARANTINE WHERE SOURCE = 'transactions' AND PARTITION_MONTH = %(month)s;
+-- The months' rejected lines, verbatim from RAW, with their reason.
+DELETE FROM {database}.STAGING.QUARANTINE
+WHERE SOURCE = 'transactions' AND PARTITION_MONTH BETWEEN %(first_month)s AND %(last_month)s;
 INSERT INTO {database}.STAGING.QUARANTINE
     (SOURCE, PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER, LINE, REASON, QUARANTINED_AT)
 SELECT 'transactions', t.PARTITION_MONTH, t.SOURCE_FILE, t.LINE_NUMBER, r.LINE, t.REASON, SYSDATE()
 FROM {database}.STAGING.TRANSACTION_LINE_CHECKS AS t
 JOIN {database}.RAW.TRANSACTION_LINES AS r
     ON r.PARTITION_MONTH = t.PARTITION_MONTH AND r.SOURCE_FILE = t.SOURCE_FILE AND r.LINE_NUMBER = t.LINE_NUMBER
-WHERE t.REASON IS NOT NULL AND r.PARTITION_MONTH = %(month)s;
+WHERE t.REASON IS NOT NULL AND r.PARTITION_MONTH BETWEEN %(first_month)s AND %(last_month)s;

@@ -1,8 +1,8 @@
--- One row per basket line of the partition's valid transactions (REASON IS NULL in
+-- One row per basket line of the months' valid transactions (REASON IS NULL in
 -- TRANSACTION_LINE_CHECKS; the basket lines were flattened there). Runs inside one
 -- transaction with the quarantine's replacement, so loaded + quarantined always
--- equals the partition's raw lines.
-DELETE FROM {database}.STAGING.TRANSACTION_ITEMS WHERE PARTITION_MONTH = %(month)s;
+-- equals each month's raw lines.
+DELETE FROM {database}.STAGING.TRANSACTION_ITEMS WHERE PARTITION_MONTH BETWEEN %(first_month)s AND %(last_month)s;
 INSERT INTO {database}.STAGING.TRANSACTION_ITEMS
     (PARTITION_MONTH, SOURCE_FILE, LINE_NUMBER, ITEM_INDEX, CUSTOMER_ID, PRODUCT_ID, PRICE, PURCHASED_AT)
 SELECT

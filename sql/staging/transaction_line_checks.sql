@@ -1,11 +1,13 @@
--- Classifies each of the partition's raw lines once: REASON is the first rule it
--- breaks, or NULL for a line to load. Both the load and the quarantine read the
--- result, so every line lands in exactly one of them. Session-temporary tables in
--- STAGING (they need only the schema's USAGE): DDL commits in Snowflake, so they are
--- built before the replacing transaction. Each line is parsed once, and each basket
--- flattened once (the load reuses it). {lines} is TRANSACTION_LINES, or the scratch
--- copy `shopping-pipeline doctor` classifies. Snowflake may evaluate an expression
--- before the condition that guards it, so every cast a bad value can reach is TRY_.
+-- Classifies each raw line of the months (a range of partitions) once: REASON is
+-- the first rule it breaks, or NULL for a line to load. Both the load and the
+-- quarantine read the result, so every line lands in exactly one of them.
+-- Session-temporary tables in STAGING (they need only the schema's USAGE): DDL
+-- commits in Snowflake, so they are built before the replacing transaction. Each
+-- line is parsed once, and each basket flattened once (the load reuses it). {lines}
+-- is TRANSACTION_LINES, or the scratch copy `shopping-pipeline doctor` classifies.
+-- Snowflake may evaluate an expression before the condition that guards it, so
+-- every cast a bad value can reach is TRY_. A duplicate is a line seen earlier in
+-- the same month.
 
 -- 1. The fields every rule reads, taken out of the parsed line.
 CREATE OR REPLACE TEMPORARY TABLE {database}.STAGING.TRANSACTION_LINE_FIELDS AS
@@ -42,9 +44,9 @@ FROM (
         LINE_NUMBER,
         LINE,
         TRY_PARSE_JSON(LINE) AS DOC,
-        ROW_NUMBER() OVER (PARTITION BY LINE ORDER BY SOURCE_FILE, LINE_NUMBER) AS COPY_NUMBER
+        ROW_NUMBER() OVER (PARTITION BY PARTITION_MONTH, LINE ORDER BY SOURCE_FILE, LINE_NUMBER) AS COPY_NUMBER
     FROM {database}.RAW.{lines}
-    WHERE PARTITION_MONTH = %(month)s
+    WHERE PARTITION_MONTH BETWEEN %(first_month)s AND %(last_month)s
 );
 
 -- 2. Every basket line of every line whose basket is a list, with the first rule

@@ -1,0 +1,1 @@
+"""Alerting: where alerts go (`notifiers`), stale data (`freshness`) and failed runs (`run_failure_sensor`)."""
