@@ -21,7 +21,7 @@ from shopping_assets.errors import InputLayoutError
 # Where snapshots land in the bucket. Not d=YYYY-MM-DD: a key=value folder makes the
 # emulator's DuckDB read a partition column that COPY then refuses (STACK_NOTES).
 BUCKET_FOLDER = "reference/snapshots/"
-HOW_TO_REBUILD = "history only moves forward; to rebuild it from the snapshots, see docs/data-quality.md"
+HOW_TO_REBUILD = "history only moves forward; to rebuild it from the snapshots, see docs/reference-history.md"
 
 
 def digest(path: Path) -> str:

@@ -294,7 +294,7 @@ def test_a_snapshot_that_would_rewrite_the_past_is_refused_and_changes_nothing(m
         f"{older / 'customers.csv'} is dated 2024-01-15, before the history's latest load"
         in outcome.errors["customers_history"]
     )
-    assert "docs/data-quality.md" in outcome.errors["customers_history"]
+    assert "docs/reference-history.md" in outcome.errors["customers_history"]
     after = (_history(pipeline), _history(pipeline, "PRODUCTS_HISTORY"), _raw_customers(pipeline), pipeline.view())
     assert after == before
 
