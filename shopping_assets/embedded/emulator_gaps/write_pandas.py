@@ -186,16 +186,22 @@ def copy_from_a_stage_named_in_a_string() -> None:
 def copy_columns_keep_their_quotes() -> None:
     """$1:"AT"::TIMESTAMP_NTZ(9) in a COPY transformation reads the column "AT", quoted: fakesnow
     left it bare, and a name DuckDB reads as a keyword (AT) or with a space failed to parse.
-    DuckDB matches quoted names regardless of case too, so nothing else changes."""
+    DuckDB matches quoted names regardless of case too, so nothing else changes.
+
+    By the time COPY runs, fakesnow's transforms have made a cast $1:"X" a JSONExtractScalar
+    ($1 ->> '$.X'); an uncast one stays a JSONExtract. Both must become the column: a $1 left
+    in the INSERT is a DuckDB parameter, and the COPY failed with "Values were not provided
+    for the following parameters: 1"."""
     from fakesnow import copy_into
     from sqlglot import exp
 
     dollar_1 = exp.Parameter(this=exp.Literal.number(1))
+    extractions = (exp.JSONExtract, exp.JSONExtractScalar)
 
     def _strip_json_extract(select):
         extracts = [p.parent for p in select.find_all(exp.Parameter) if p == dollar_1]
         for extract in extracts:
-            if isinstance(extract, exp.JSONExtract) and (key := extract.expression.find(exp.JSONPathKey)):
+            if isinstance(extract, extractions) and (key := extract.expression.find(exp.JSONPathKey)):
                 extract.replace(exp.column(exp.to_identifier(key.this, quoted=True)))
         return select
 
