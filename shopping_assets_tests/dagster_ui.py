@@ -1,0 +1,123 @@
+"""A real `shopping-pipeline dev` for the UI tests, and the GraphQL calls behind the UI's buttons."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from shopping_assets.embedded.services import free_port
+
+LAUNCH = """
+mutation ($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on Error { message }
+  }
+}"""
+
+STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime } } }"""
+
+
+class UI:
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def graphql(self, query: str, **variables) -> dict:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(f"{self.url}/graphql", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["data"]
+
+    def up(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/server_info", timeout=2):
+                return True
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def launch(self, job: str, partition: str | None = None, **extra_tags: str) -> str:
+        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+        tags += [{"key": key, "value": value} for key, value in extra_tags.items()]
+        params = {
+            "selector": {
+                "repositoryLocationName": "shopping_assets",
+                "repositoryName": "__repository__",
+                "jobName": job,
+            },
+            "executionMetadata": {"tags": tags},
+        }
+        launched = self.graphql(LAUNCH, params=params)["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        return launched["run"]["runId"]
+
+    def run(self, run_id: str) -> dict:
+        """The run's status, startTime and endTime (epoch seconds; None until it starts or ends)."""
+        return self.graphql(STATUS, id=run_id)["runOrError"]
+
+    def wait(self, run_id: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.run(run_id)["status"]
+            if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+                return status
+            time.sleep(0.5)
+        return "TIMED_OUT"
+
+
+def dev_env(pipeline, dagster_home: Path) -> dict[str, str]:
+    """The environment of a `shopping-pipeline dev` serving the test's own database, prefix,
+    input folder and Dagster instance, on the session's services."""
+    dagster_home.mkdir()
+    return {
+        **os.environ,
+        "SNOWFLAKE_DATABASE": pipeline.settings.database,
+        "SHOPPING_S3_PREFIX": pipeline.settings.prefix,
+        "SHOPPING_INPUT_DIR": str(pipeline.input_dir),
+        "SHOPPING_CUSTOMERS": "40",
+        "DAGSTER_HOME": str(dagster_home),
+    }
+
+
+@contextmanager
+def dev_server(env: dict[str, str], log: Path):
+    """`shopping-pipeline dev` on a free port, stopped with Ctrl-C as a user does."""
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("shopping-pipeline")), "dev", "--port", str(port)]
+    with log.open("w") as output:
+        # a session of its own, so that a kill reaches dagster dev's webserver and daemon too
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    ui = UI(port)
+    try:
+        deadline = time.monotonic() + 90
+        while not ui.up():
+            assert process.poll() is None, f"shopping-pipeline dev exited: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "the UI did not answer within 90 s"
+            time.sleep(0.5)
+        yield ui
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def materialise_month(ui: UI, month: str, log: Path) -> dict[str, str]:
+    """What a user launches from the UI to see a month in the view: the reference tables,
+    the month, then the views; each run must succeed. The run ids, by job."""
+    runs = {}
+    for job, partition in [("reference_job", None), ("transactions_job", month), ("publish_job", None)]:
+        runs[job] = ui.launch(job, partition)
+        status = ui.wait(runs[job])
+        assert status == "SUCCESS", f"{job} {partition or ''}: {status}\n{log.read_text()[-3000:]}"
+    return runs
