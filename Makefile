@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -n 2
 
 .PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-history soak \
-	services-start services-stop services-status clean
+	services-start services-stop services-status browser clean
 
 install: $(STAMP)
 
@@ -60,6 +60,10 @@ services-stop: install
 
 services-status: install
 	$(BIN)/shopping-pipeline services status
+
+# Debian's chromium, for the UI tests in a browser (Playwright drives it; as root, as CI runs)
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	-$(BIN)/shopping-pipeline services stop
