@@ -34,7 +34,7 @@ import pytest
 import yaml
 
 from shopping_assets.embedded.services import free_port
-from shopping_assets_tests.test_ui import UI
+from shopping_assets_tests.dagster_ui import UI
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -514,12 +514,12 @@ def test_the_daemon_runs_the_weekly_schedule_on_postgres_and_the_history_survive
 ):
     from dagster import DagsterInstance, DagsterRunStatus
 
-    from shopping_assets.definitions import defs
+    from shopping_assets.definitions import build_definitions
     from shopping_assets.defs.schedules import touched_months
     from shopping_assets.partitions import RANGE_END, RANGE_START, monthly_partitions
     from shopping_assets.settings import Settings
 
-    job = defs.resolve_job_def("weekly_job")
+    job = build_definitions(Settings.from_env()).resolve_job_def("weekly_job")
     expected_assets = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     expected_checks = {(k.asset_key.to_user_string(), k.name) for k in job.asset_layer.asset_graph.asset_check_keys}
 

@@ -59,7 +59,7 @@ def test_a_snapshot_before_the_latest_load_is_refused_naming_it(tmp_path):
     with pytest.raises(InputLayoutError, match=r"d=2024-01-01/customers.csv is dated 2024-01-01, before the hist"):
         plan(files, {}, datetime(2024, 1, 15, 6, 0), TODAY)  # a load-time load came first
     loaded = {_midnight("2024-02-01"): digest(files[date(2024, 2, 1)])}
-    with pytest.raises(InputLayoutError, match=r"docs/data-quality\.md"):
+    with pytest.raises(InputLayoutError, match=r"docs/reference-history\.md"):
         plan(files, loaded, _midnight("2024-02-01"), TODAY)  # January arrived after February
 
 

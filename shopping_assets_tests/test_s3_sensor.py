@@ -271,9 +271,12 @@ def test_the_sensor_is_off_by_default_and_never_rewrites_the_bucket(settings):
     assert selected == {
         "raw_transaction_lines",
         "transaction_items",
+        "transaction_quarantine",
         "purchase_counts",
         "purchase_counts_by_week",
         "purchase_counts_by_month",
+        "purchase_counts_by_week_as_purchased",
+        "purchase_counts_by_month_as_purchased",
         "purchase_counts_snapshot",
         "weekly_summary",
     }

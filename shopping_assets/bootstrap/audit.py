@@ -41,6 +41,9 @@ READER_FOLDERS = ("reader",)
 # change the privileges a statement needs).
 SAMPLE_VALUES = {
     "month": "2024-01-01",
+    "first_month": "2024-01-01",
+    "last_month": "2024-02-01",
+    "month_at": 14,
     "files": ["transactions/2024/01/2024-01-01.json", "transactions/2024/01/2024-01-02.json"],
     "source_file": "reference/customers.csv",
     "source": "customers",
@@ -104,7 +107,7 @@ def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
     from shopping_assets import doctor, reference_history
     from shopping_assets.defs.mart import views as mart
     from shopping_assets.defs.reference import assets as reference
-    from shopping_assets.defs.transactions import assets as transactions
+    from shopping_assets.defs.transactions import raw_lines
     from shopping_assets.export import EXPORTABLE
 
     exports = [{"schema": t.schema, "name": t.name, "order": order} for t, order in EXPORTABLE.values()]
@@ -114,7 +117,7 @@ def _variants(config: BootstrapConfig) -> list[list[dict[str, str]]]:
         [history.identifiers for history in reference_history.HISTORIES],
         [mart.period_identifiers(period) for period in mart.DAY_OF],
         exports,
-        [transactions.LINES, {"lines": doctor.PROBE_LINES}],
+        [raw_lines.LINES, {"lines": doctor.PROBE_LINES}],
         [
             {"role": role}
             for role in (pipeline.role, *(a.role for a in config.accounts if a.kind in {"loader", "transformer"}))
