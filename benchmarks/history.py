@@ -144,7 +144,10 @@ def ui_backfill(work: Path, input_dir: Path, timeout: float) -> dict:
 
 def last_month_only(input_dir: Path, target: Path) -> Path:
     """The input folder with its reference files and its last month's day folders only."""
-    shutil.copytree(input_dir / "reference", target / "reference")
+    target.mkdir(parents=True)
+    for entry in input_dir.iterdir():
+        if entry.name != "transactions":
+            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, target / entry.name)
     days = sorted((input_dir / "transactions").iterdir())
     month = days[-1].name[: len("d=YYYY-MM")]
     for day in days:
