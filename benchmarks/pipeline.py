@@ -21,7 +21,7 @@ STAGE_JOBS = {
     "bench_upload_month": ("transaction_objects",),
     "bench_load_reference": ("raw_customers", "raw_products"),
     "bench_load_month": ("raw_transaction_lines",),
-    "bench_flatten_month": ("transaction_items",),
+    "bench_flatten_month": ("transaction_items", "transaction_quarantine"),
     "bench_views": ("purchase_counts", "purchase_counts_by_week", "purchase_counts_by_month"),
 }
 

@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = input_data(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
     settings, months = months_to_run(settings, inputs, args.months, end)
+    # the code location's modules read their partitions from the environment, as dg loads them
+    os.environ["SHOPPING_FIRST_MONTH"] = settings.first_month
     with services_up(settings):
         defs = build_definitions(settings, inputs)
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")
