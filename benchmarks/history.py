@@ -16,14 +16,10 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -45,16 +41,6 @@ query ($id: String!) {
   }
 }"""
 ASSETS = "{ assetNodes { assetKey { path } } }"
-
-
-def graphql(port: int, query: str, **variables) -> dict:
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        answer = json.load(response)
-    if "errors" in answer:
-        raise RuntimeError(answer["errors"])
-    return answer["data"]
 
 
 def environment(work: Path, name: str, input_dir: Path) -> dict[str, str]:
@@ -86,50 +72,19 @@ def timed_run(work: Path, name: str, input_dir: Path) -> dict:
     return {"seconds": round(seconds, 1), "summary": done.stdout.strip().splitlines()[-1]}
 
 
-@contextmanager
-def dev_server(env: dict[str, str], log: Path):
-    from shopping_assets.embedded.services import free_port
-
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(BIN / "shopping-pipeline"), "dev", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                graphql(port, ASSETS)
-                break
-            except (urllib.error.URLError, OSError, RuntimeError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"shopping-pipeline dev did not come up:\n{log.read_text()[-3000:]}") from None
-                time.sleep(1)
-        yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def ui_backfill(work: Path, input_dir: Path, timeout: float) -> dict:
+    from harness.dagster_ui import dev_server
+
     env = environment(work, "ui", input_dir)
-    with dev_server(env, work / "dev.log") as port:
-        keys = [node["assetKey"] for node in graphql(port, ASSETS)["assetNodes"]]
+    with dev_server(env, work / "dev.log", timeout=180) as ui:
+        keys = [node["assetKey"] for node in ui.graphql(ASSETS)["assetNodes"]]
         params = {"assetSelection": keys, "allPartitions": True, "title": "benchmarks.history"}
         started = time.perf_counter()
-        launched = graphql(port, LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+        launched = ui.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
         if launched["__typename"] != "LaunchBackfillSuccess":
             raise SystemExit(f"the backfill did not launch: {launched}")
         while True:
-            backfill = graphql(port, BACKFILL, id=launched["backfillId"])["partitionBackfillOrError"]
+            backfill = ui.graphql(BACKFILL, id=launched["backfillId"])["partitionBackfillOrError"]
             if backfill["status"] not in {"REQUESTED", "CANCELING", "FAILING"}:
                 break
             if time.perf_counter() - started > timeout:

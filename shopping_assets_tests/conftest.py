@@ -31,6 +31,26 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.services)
 
 
+def instance_on(home: Path):
+    """A Dagster instance on `home`'s dagster.yaml, not entered: entering one makes it the
+    current instance of every definitions load in this process, past its disposal."""
+    from dagster import DagsterInstance
+
+    return DagsterInstance.from_config(str(home))
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory):
+    """An instance as the CLI writes it: its run queue runs the month-order queue one run at a time."""
+    from shopping_assets.instance import INSTANCE_CONFIG
+
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
+    created = instance_on(home)
+    yield created
+    created.dispose()
+
+
 @pytest.fixture(scope="session")
 def deployment(tmp_path_factory: pytest.TempPathFactory):
     """The embedded deployment the whole session uses, services running."""

@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.dagster_ui import UI
 from shopping_assets.embedded.services import free_port
-from shopping_assets_tests.dagster_ui import UI
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

@@ -6,14 +6,12 @@ import functools
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from dagster import (
-    DagsterInstance,
     DefaultSensorStatus,
     PartitionKeyRange,
     RunRequest,
@@ -24,24 +22,15 @@ from dagster_aws.s3 import S3Resource
 
 from shopping_assets.defs import bucket_sensor as sensors
 from shopping_assets.defs.jobs import bucket_transactions_job
-from shopping_assets.instance import INSTANCE_CONFIG, MONTH_ORDER_QUEUE, MonthOrderQueueMissing
+from shopping_assets.instance import MONTH_ORDER_QUEUE, MonthOrderQueueMissing
 from shopping_assets.partitions import RANGE_END, RANGE_START, monthly_partitions
 from shopping_assets.resources import lake as lake_module
 from shopping_assets.resources.lake import Lake
 from shopping_assets.settings import Settings
+from shopping_assets_tests.conftest import instance_on
 
 MONTHLY = monthly_partitions(replace(Settings.from_env(), first_month="2015-01"))
 new_transaction_files = sensors.bucket_sensor(MONTHLY)
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory) -> Iterator[DagsterInstance]:
-    """An instance as the CLI writes it, whose run queue runs the month-order queue one run at a time."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    instance = _instance(home)
-    yield instance
-    instance.dispose()
 
 
 @pytest.fixture
@@ -72,12 +61,6 @@ class Objects:
 @pytest.fixture
 def put(lake: Lake) -> Objects:
     return Objects(lake)
-
-
-def _instance(home) -> DagsterInstance:
-    """An instance on `home`'s dagster.yaml, not entered: entering one makes it the current
-    instance of every definitions load in this process, past its disposal."""
-    return DagsterInstance.from_config(str(home))
 
 
 def evaluate(instance, lake: Lake, cursor: str | None) -> tuple[list[str], str | None, SensorResult]:
@@ -199,7 +182,7 @@ def test_a_changed_month_refreshes_the_next_months_snapshot_after_it_all_in_mont
 def test_the_sensor_refuses_an_instance_without_the_month_order_queue(lake: Lake, put: Objects, tmp_path: Path):
     put("transactions/2025/02/2025-02-27.json")
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    bare = _instance(tmp_path)
+    bare = instance_on(tmp_path)
     with pytest.raises(MonthOrderQueueMissing, match="run_queue"):
         evaluate(bare, lake, None)
     bare.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -20,24 +19,9 @@ from shopping_assets.instance import (
 from shopping_assets.partitions import RANGE_END, RANGE_START, monthly_partitions
 from shopping_assets.settings import Settings, SettingsError
 from shopping_assets_tests import oracle
+from shopping_assets_tests.conftest import instance_on
 
 MONTHLY = monthly_partitions(replace(Settings.from_env(), first_month="2015-01"))
-
-
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory) -> Iterator[DagsterInstance]:
-    """An instance as the CLI writes it: its run queue runs the month-order queue one run at a time."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    instance = _instance(home)
-    yield instance
-    instance.dispose()
-
-
-def _instance(home) -> DagsterInstance:
-    """An instance on `home`'s dagster.yaml, not entered: entering one makes it the current
-    instance of every definitions load in this process, past its disposal."""
-    return DagsterInstance.from_config(str(home))
 
 
 def _tick(instance: DagsterInstance, day: str, hour: int = 6) -> RunRequest | SkipReason:
@@ -88,7 +72,7 @@ def test_a_tick_before_the_first_partition_skips(instance):
 
 def test_a_tick_on_an_instance_without_the_month_order_queue_fails_saying_what_to_add(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    bare = _instance(tmp_path)
+    bare = instance_on(tmp_path)
     with pytest.raises(MonthOrderQueueMissing) as refused:
         _tick(bare, "2025-03-10")
     bare.dispose()
@@ -214,7 +198,7 @@ def test_the_cli_writes_an_instance_with_the_month_order_queue(tmp_path, monkeyp
     monkeypatch.delenv("DAGSTER_HOME")
     monkeypatch.setenv("SHOPPING_HOME", str(tmp_path))
     dagster_home(Settings.from_env())
-    instance = _instance(tmp_path / "dagster")
+    instance = instance_on(tmp_path / "dagster")
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
     require_month_order_queue(instance)
     instance.dispose()

@@ -5,7 +5,7 @@ queue run one at a time."""
 
 from __future__ import annotations
 
-from shopping_assets_tests.dagster_ui import dev_env, dev_server, materialise_month
+from harness.dagster_ui import dev_env, dev_server, materialise_month
 
 LOCATION = """
 {

@@ -6,11 +6,12 @@ the test's tmp dir, or in $SHOPPING_UI_SCREENSHOTS (the README's come from there
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from shopping_assets_tests.dagster_ui import dev_env, dev_server, materialise_month
+from harness.dagster_ui import dev_env, dev_server, materialise_month
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -65,6 +66,11 @@ def test_a_month_materialised_from_the_ui_shows_in_the_browser(make_pipeline, tm
                 for text in texts:
                     expect(page.get_by_text(text, exact=True).filter(visible=True).first).to_be_visible(timeout=WAIT_MS)
 
+            def shows_table(name: str) -> None:
+                """The Storage line: a long name is shortened on screen, and whole in the page beside it."""
+                shows("Storage")
+                expect(page.get_by_text(name, exact=True).first).to_be_attached(timeout=WAIT_MS)
+
             # the asset graph, every group open (as the UI writes it in the URL), and in the sidebar
             # (where names are not shortened to fit a node) each group unfolded to its assets
             page.goto(f"{ui.url}/asset-groups?expanded=" + ",".join(f"global@global:{group}" for group in GROUPS))
@@ -72,16 +78,16 @@ def test_a_month_materialised_from_the_ui_shows_in_the_browser(make_pipeline, tm
             folds = page.get_by_role("button").filter(has=page.get_by_role("img", name="arrow_drop_down"))
             for fold in reversed(range(len(GROUPS))):  # from the bottom, so that the ones above stay put
                 folds.nth(fold).click()
-            shows(*sorted(assets))
+            # a long name is shortened on screen too; the row's accessible name ends with it whole
+            for name in sorted(assets):
+                row = page.get_by_role("button", name=re.compile(rf"\s{re.escape(name)}$"))
+                expect(row.first).to_be_visible(timeout=WAIT_MS)
             page.screenshot(path=screenshots / "asset-graph.png", animations="disabled")
 
             # the basket lines: their table, its columns, the month's row count
             page.goto(f"{ui.url}/assets/transaction_items")
-            shows(
-                "Columns",
-                tables.TRANSACTION_ITEMS.qualified(pipeline.settings.database),
-                *(column.name for column in tables.TRANSACTION_ITEMS.columns),
-            )
+            shows("Columns", *(column.name for column in tables.TRANSACTION_ITEMS.columns))
+            shows_table(tables.TRANSACTION_ITEMS.qualified(pipeline.settings.database))
             expect(page.get_by_text("Row count", exact=True).locator("..")).to_have_text(
                 f"Row count{rows:,}", timeout=WAIT_MS
             )
@@ -89,11 +95,8 @@ def test_a_month_materialised_from_the_ui_shows_in_the_browser(make_pipeline, tm
 
             # the view the data scientists read
             page.goto(f"{ui.url}/assets/purchase_counts")
-            shows(
-                "Columns",
-                tables.PURCHASE_COUNTS.qualified(pipeline.settings.database),
-                *(column.name for column in tables.PURCHASE_COUNTS.columns),
-            )
+            shows("Columns", *(column.name for column in tables.PURCHASE_COUNTS.columns))
+            shows_table(tables.PURCHASE_COUNTS.qualified(pipeline.settings.database))
             page.screenshot(path=screenshots / "purchase-counts.png", animations="disabled")
 
             # the month's run: its four steps succeeded

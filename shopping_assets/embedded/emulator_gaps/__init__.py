@@ -41,7 +41,8 @@ name bound as IDENTIFIER('"DB"."SCHEMA"."NAME"'). fakesnow 0.12.1 lacks parts of
   $1:"COL" names quoted (a column named like a DuckDB keyword, AT, failed to parse);
 - a missing table is "Object 'X' does not exist or not authorized." as Snowflake words
   it: dagster's DELETE before a table's first write ignores exactly that error;
-- a NULL timestamp reads back as NULL (fakesnow sent 1970-01-01 for every NULL);
+- a NULL timestamp reads back as NULL (`keep_null_timestamps` here, which history's
+  VALID_TO needs too);
 - temporary stages and file formats go when their session closes, as Snowflake's do.
 """
 

@@ -235,26 +235,6 @@ def missing_tables_as_snowflake_words_them() -> None:
     FakeSnowflakeCursor.execute = execute
 
 
-def null_timestamps_stay_null() -> None:
-    """fakesnow sends a timestamp as Snowflake's (epoch, fraction) struct, but without the
-    column's nulls: the connector read every NULL as 1970-01-01 00:00:00 (a NaT did not round-trip)."""
-    import fakesnow.arrow as arrow
-    import pyarrow as pa
-
-    original = arrow.timestamp_to_sf_struct
-
-    def timestamp_to_sf_struct(timestamps):
-        struct = original(timestamps)
-        if isinstance(timestamps, pa.ChunkedArray):
-            timestamps = timestamps.combine_chunks()
-        if not timestamps.null_count:
-            return struct
-        children = [struct.field(i) for i in range(struct.type.num_fields)]
-        return pa.StructArray.from_arrays(children, fields=list(struct.type), mask=timestamps.is_null())
-
-    arrow.timestamp_to_sf_struct = timestamp_to_sf_struct
-
-
 _TEMPORARY = "_shopping_temporary_objects"
 
 
@@ -327,5 +307,4 @@ def install() -> None:
     copy_from_a_stage_named_in_a_string()
     copy_columns_keep_their_quotes()
     missing_tables_as_snowflake_words_them()
-    null_timestamps_stay_null()
     temporary_stages_and_formats_end_with_their_session()

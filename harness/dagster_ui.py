@@ -1,4 +1,5 @@
-"""A real `shopping-pipeline dev` for the UI tests, and the GraphQL calls behind the UI's buttons."""
+"""A real `shopping-pipeline dev` for the UI tests and the history benchmark, and the GraphQL
+calls behind the UI's buttons."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status star
 
 class UI:
     def __init__(self, port: int) -> None:
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
 
     def graphql(self, query: str, **variables) -> dict:
@@ -88,7 +90,7 @@ def dev_env(pipeline, dagster_home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def dev_server(env: dict[str, str], log: Path):
+def dev_server(env: dict[str, str], log: Path, timeout: float = 90):
     """`shopping-pipeline dev` on a free port, stopped with Ctrl-C as a user does."""
     port = free_port()
     command = [str(Path(sys.executable).with_name("shopping-pipeline")), "dev", "--port", str(port)]
@@ -97,10 +99,12 @@ def dev_server(env: dict[str, str], log: Path):
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     ui = UI(port)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + timeout
         while not ui.up():
-            assert process.poll() is None, f"shopping-pipeline dev exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "the UI did not answer within 90 s"
+            if process.poll() is not None:
+                raise RuntimeError(f"shopping-pipeline dev exited: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the UI did not answer within {timeout:.0f} s")
             time.sleep(0.5)
         yield ui
     finally:
