@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from shopping_assets.errors import UserFacingError
-from shopping_assets.settings import GENERATED_MONTHS, Settings, SettingsError
+from shopping_assets.settings import GENERATED_MONTHS, Settings, SettingsError, widen_first_month
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Read by every command, as `dagster dev` (run in PROJECT_DIR) reads it for the UI;
@@ -112,8 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = input_data(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
     settings, months = months_to_run(settings, inputs, args.months, end)
-    # the code location's modules read their partitions from the environment, as dg loads them
-    os.environ["SHOPPING_FIRST_MONTH"] = settings.first_month
+    widen_first_month(settings.first_month)
     with services_up(settings):
         defs = build_definitions(settings, inputs)
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")

@@ -90,6 +90,12 @@ def first_month(local: bool, input_dir: Path) -> str | None:
     return f"{start // 12:04d}-{start % 12 + 1:02d}"
 
 
+def widen_first_month(month: str) -> None:
+    """Start the partitions at `month` for every later `Settings.from_env()` in this process:
+    the code location's modules read their settings themselves, as dg loads them."""
+    os.environ["SHOPPING_FIRST_MONTH"] = month
+
+
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
