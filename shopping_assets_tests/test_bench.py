@@ -38,6 +38,7 @@ def work_dir(tmp_path: Path) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.services  # the bench starts services of its own
 def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_path, work_dir, capsys):
     out = tmp_path / "stages.json"
     variables = ("SHOPPING_HOME", "SHOPPING_S3_PORT", "SHOPPING_SNOWFLAKE_PORT", "SNOWFLAKE_DATABASE", "DAGSTER_HOME")
@@ -82,6 +83,7 @@ def test_stage_benchmark_reports_every_stage_and_the_floor_matches_the_view(tmp_
         assert stage["peak_mib"]["snowflake"] > 0 and stage["peak_mib"]["s3"] > 0
 
 
+@pytest.mark.services  # the bench starts services of its own
 @pytest.mark.parametrize("months", [2])
 def test_incremental_benchmark_compares_history_with_one_month(tmp_path, work_dir, capsys, months):
     out = tmp_path / "incremental.json"

@@ -55,7 +55,8 @@ def starter_folder(tmp_path: Path) -> Path:
         )
         + "\r\n",
         "2018-09-02": "",  # no sales that day
-        "2023-03-15": _line("C3", [("P03", 5), ("P01", 700), ("P03", 6)], "2023-03-15 09:30:00") + "\n",
+        # a month later, October without a file: loaded as an empty month
+        "2018-11-15": _line("C3", [("P03", 5), ("P01", 700), ("P03", 6)], "2018-11-15 09:30:00") + "\n",
     }
     for day, text in days.items():
         folder = root / "transactions" / f"d={day}"
@@ -64,13 +65,17 @@ def starter_folder(tmp_path: Path) -> Path:
     return root
 
 
-def test_run_ingests_an_existing_starter_folder_with_its_quirks(
+def test_run_ingests_an_existing_starter_folder_with_its_quirks_and_exports_by_extension(
     settings, starter_folder, tmp_path, monkeypatch, capsys
 ):
+    import pandas as pd
+
     _isolate(monkeypatch)
     out = tmp_path / "purchase_counts.csv"
 
     assert main(["run", "--input-dir", str(starter_folder), "--export", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert main(["export", "--out", str(tmp_path / "b.parquet")]) == 0
 
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -84,18 +89,8 @@ def test_run_ingests_an_existing_starter_folder_with_its_quirks(
     assert got[("C3", 10, "P03", "sweets")] == 2
     assert not any(key[0] == "C4" for key in got)  # a customer who never bought has no rows
     assert list(rows[0]) == ["customer_id", "loyalty_score", "product_id", "product_category", "purchase_count"]
-    printed = capsys.readouterr().out
-    assert "2018-09" in printed and "2023-03" in printed and "purchase_counts: 6 rows" in printed
-
-
-def test_export_writes_parquet_by_extension(settings, starter_folder, tmp_path, monkeypatch):
-    import pandas as pd
-
-    _isolate(monkeypatch)
-    assert main(["run", "--input-dir", str(starter_folder), "--export", str(tmp_path / "a.csv")]) == 0
-    assert main(["export", "--out", str(tmp_path / "b.parquet")]) == 0
-
-    frame = pd.read_parquet(tmp_path / "b.parquet")
+    assert "2018-09" in printed and "2018-11" in printed and "purchase_counts: 6 rows" in printed
+    frame = pd.read_parquet(tmp_path / "b.parquet")  # the same view, as Parquet
     assert len(frame) == 6 and frame["purchase_count"].sum() == 8
 
 
@@ -137,6 +132,7 @@ def test_months_before_the_first_partition_say_how_to_cover_them(settings, start
     assert "SHOPPING_FIRST_MONTH" in capsys.readouterr().err
 
 
+@pytest.mark.services  # the commands start services of their own
 def test_run_then_export_on_services_neither_left_running(starter_folder, tmp_path, monkeypatch, capsys):
     """Each command brings up the embedded services it needs and stops what it started, so the
     natural next command after `run` works with nothing running in between."""

@@ -112,7 +112,7 @@ def _cli(pipeline, export: Path) -> list[str]:
 def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_is_exact(make_pipeline, tmp_path, point):
     root = _generate(tmp_path / "input")
     pipeline = make_pipeline(root)
-    pipeline.materialise(MONTHS)
+    pipeline.load(MONTHS)
     old_counts, old_view = _counts(pipeline), pipeline.view()
     shutil.copytree(root, tmp_path / "old")
     _change(root)
@@ -127,7 +127,7 @@ def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_is_exact(make_
     assert view_after_kill in (old_view, oracle.purchase_counts(root))
     assert _duplicates(pipeline) == 0
 
-    pipeline.materialise(MONTHS)  # waits out the dead run's lock via the step's RetryPolicy
+    pipeline.load(MONTHS)  # waits out the dead run's lock via the step's RetryPolicy
     new_counts = _counts(pipeline)
     assert raw_after_kill in (old_counts[0], new_counts[0])
     assert items_after_kill in (old_counts[1], new_counts[1])
@@ -228,7 +228,7 @@ def test_s3_errors_and_resets_are_retried_and_the_view_is_exact(make_pipeline, s
 
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     with FaultProxy(settings.s3_port, at_random(0.15, seed=5)) as proxy:
-        _behind_proxy(pipeline, "s3", proxy).materialise(MONTHS)
+        _behind_proxy(pipeline, "s3", proxy).load(MONTHS)
     assert proxy.injected["503"] > 0 and proxy.injected["reset"] > 0
     assert pipeline.view() == pipeline.expected_view()
     assert _duplicates(pipeline) == 0
@@ -258,7 +258,7 @@ def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(mak
         assert max(requested.values()) >= 2 * 4
 
         proxy.plan = passes
-        flaky.materialise(MONTHS)
+        flaky.load(MONTHS)
     assert pipeline.view() == pipeline.expected_view()
 
 
@@ -289,7 +289,7 @@ def test_warehouse_requests_that_fail_are_retried_and_the_view_is_exact(make_pip
 
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     with FaultProxy(settings.snowflake_port, plan) as proxy:
-        _behind_proxy(pipeline, "snowflake", proxy).materialise(MONTHS)
+        _behind_proxy(pipeline, "snowflake", proxy).load(MONTHS)
     assert proxy.injected["503"] > 0 and proxy.injected["reset"] > 0
     assert pipeline.view() == pipeline.expected_view()
     assert _duplicates(pipeline) == 0
@@ -297,7 +297,7 @@ def test_warehouse_requests_that_fail_are_retried_and_the_view_is_exact(make_pip
 
 def test_a_session_whose_body_raises_is_closed_and_releases_its_lock(make_pipeline, tmp_path):
     pipeline = make_pipeline(_generate(tmp_path / "input"))
-    pipeline.materialise(MONTHS)
+    pipeline.load(MONTHS)
     before = _counts(pipeline)
     warehouse = pipeline.warehouse()
 

@@ -133,7 +133,7 @@ def test_a_score_changed_between_two_loads_gives_two_versions_and_the_weeks_foll
     base, catalogue = _customers(root / "customers.csv"), _products(root / "products.csv")
     _snapshot(root, "2024-01-01", base, catalogue)
     pipeline = make_pipeline(root)
-    pipeline.materialise([MONTH])
+    pipeline.load([MONTH])
     assert _as_purchased(pipeline, "WEEK") == history_oracle.purchase_counts_as_purchased(root, "WEEK")
 
     # the second load: three customers' scores and one product's category changed on the 15th
@@ -208,7 +208,7 @@ def test_a_score_changed_between_two_loads_gives_two_versions_and_the_weeks_foll
 def test_versions_start_at_their_load_without_snapshots_and_a_reload_changes_nothing(make_pipeline, tmp_path):
     root = _month(tmp_path / "input")
     pipeline = make_pipeline(root)
-    pipeline.materialise([MONTH])
+    pipeline.load([MONTH])
     first = _latest_load(pipeline)
     history = _history(pipeline)
     assert {(start, end, current) for _, _, start, end, current, *_ in history} == {(first, None, True)}
@@ -248,7 +248,7 @@ def test_a_customer_left_out_is_closed_never_erased_and_comes_back_with_a_new_ve
     _snapshot(root, "2024-01-15", without)
     _write_customers(root / "customers.csv", without)
     pipeline = make_pipeline(root)
-    pipeline.materialise([MONTH])
+    pipeline.load([MONTH])
 
     score = int(base[leaver])
     assert _versions(pipeline, leaver) == [(leaver, score, datetime(2024, 1, 1), away, False)]
@@ -284,7 +284,7 @@ def test_a_snapshot_that_would_rewrite_the_past_is_refused_and_changes_nothing(m
     _snapshot(root, "2024-01-22", later)
     _write_customers(root / "customers.csv", later)
     pipeline = make_pipeline(root)
-    pipeline.materialise([MONTH])
+    pipeline.load([MONTH])
     before = (_history(pipeline), _history(pipeline, "PRODUCTS_HISTORY"), _raw_customers(pipeline), pipeline.view())
 
     older = _snapshot(root, "2024-01-15", base)
@@ -337,7 +337,7 @@ def test_a_history_load_killed_mid_transaction_leaves_the_old_history_whole(make
     base = _customers(root / "customers.csv")
     _snapshot(root, "2024-01-01", base)
     pipeline = make_pipeline(root)
-    pipeline.materialise([MONTH])
+    pipeline.load([MONTH])
     old = (_history(pipeline), _history(pipeline, "PRODUCTS_HISTORY"))
     changed = {**base, **{c: str(int(base[c]) % 10 + 1) for c in list(base)[:5]}}
     _snapshot(root, "2024-01-15", changed)
@@ -351,7 +351,7 @@ def test_a_history_load_killed_mid_transaction_leaves_the_old_history_whole(make
     assert (_history(pipeline), _history(pipeline, "PRODUCTS_HISTORY")) == old
     assert [(c, s) for c, s, _ in _raw_customers(pipeline)] == sorted(changed.items())
 
-    pipeline.materialise([MONTH])  # the step's retry waits out the dead session's lock
+    pipeline.load([MONTH])  # the step's retry waits out the dead session's lock
     expected = history_oracle.versions(root, "customers.csv", "customer_id", ("loyalty_score",))
     rows = pipeline.query(f"SELECT {HISTORY_COLUMNS} FROM {{db}}.STAGING.CUSTOMERS_HISTORY")
     assert sorted((c, str(s), start, end) for c, s, start, end, _ in rows) == sorted(
@@ -377,7 +377,7 @@ def test_the_weekly_runs_work_does_not_grow_with_the_history(make_pipeline, tmp_
     runs = {}
     for name, root in (("long", long), ("short", short)):
         pipeline = make_pipeline(root)
-        pipeline.materialise([MONTH])
+        pipeline.load([MONTH])
         # from now on the current files, dated by their load: two scores changed since the last snapshot
         shutil.rmtree(root / "reference")
         scores = _customers(root / "customers.csv")
