@@ -3,8 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# loadgroup: a module's tests that share one server (xdist_group) stay in one worker
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n 2
 
 .PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-history soak \
 	services-start services-stop services-status browser clean

@@ -1,27 +1,22 @@
 """The user's way in: `shopping-pipeline dev` serves the project in the Dagster UI.
 
-One dev server for the module. A month is launched from the UI (the GraphQL call behind
-its Launch run button) as the weekly run, which the daemon runs in a run worker of its
-own; the tests then read what the UI says, over GraphQL and in a real browser: headless
-Chromium (Debian's, `make browser`) driven by Playwright. Each page the browser opens is
-saved as a PNG in the module's tmp dir, or in $SHOPPING_UI_SCREENSHOTS (the README's come
-from there).
+One dev server, one story (a server costs a minute to start, so the steps share it). A
+month is launched from the UI (the GraphQL call behind its Launch run button) as the weekly
+run, which the daemon runs in a run worker of its own; then the test reads what the UI says,
+over GraphQL and in a real browser: headless Chromium (Debian's, `make browser`) driven by
+Playwright. Each page the browser opens is saved as a PNG in the test's tmp dir, or in
+$SHOPPING_UI_SCREENSHOTS (the README's come from there).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness.dagster_ui import UI, dev_env, dev_server, materialise_month
-from shopping_assets_tests.conftest import Pipeline
-
-# the module's tests share its dev server, so they run in one xdist worker
-pytestmark = pytest.mark.xdist_group("dagster_ui")
 
 LOCATION = """
 {
@@ -54,32 +49,33 @@ GANTT_DONE = """() => {
 }"""
 
 
-@dataclass
-class Served:
-    ui: UI
-    pipeline: Pipeline
-    month: str
-    run_id: str  # the month's weekly run, launched from the UI
-    log: Path
-    folder: Path
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SHOPPING_UI_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-@pytest.fixture(scope="module")
-def served(deployment, tmp_path_factory):
+def test_a_month_launched_from_the_ui_lands_in_the_view_and_shows_in_the_browser(make_pipeline, tmp_path, screenshots):
     from shopping_assets.partitions import monthly_partitions
 
-    folder = tmp_path_factory.mktemp("ui")
-    pipeline = Pipeline(deployment.target("ui"), folder / "input", generate=True)
+    pipeline = make_pipeline(generate=True)
     month = monthly_partitions(pipeline.settings).get_partition_keys()[-2]
-    log = folder / "dev.log"
-    with dev_server(dev_env(pipeline, folder / "dagster"), log) as ui:
-        yield Served(ui, pipeline, month, materialise_month(ui, month, log), log, folder)
+    log = tmp_path / "dev.log"
+    with dev_server(dev_env(pipeline, tmp_path / "dagster"), log) as ui:
+        _serves_every_asset_and_job(ui, pipeline)
+        run_id = materialise_month(ui, month, log)
+        steps = ui.steps(run_id)
+        assert steps and set(steps.values()) == {"SUCCESS"}, steps
+        view = pipeline.view()
+        assert view and view == pipeline.expected_view()
+        _runs_in_the_month_order_queue_run_one_at_a_time(ui, log)
+        _the_browser_shows_the_graph_the_tables_and_the_run(ui, pipeline, month, run_id, len(steps), screenshots)
 
 
-def test_the_ui_serves_every_asset_and_job_of_the_code_location(served):
-    assets = {key.to_user_string() for key in served.pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
-
-    (entry,) = served.ui.graphql(LOCATION)["workspaceOrError"]["locationEntries"]
+def _serves_every_asset_and_job(ui: UI, pipeline) -> None:
+    assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
+    (entry,) = ui.graphql(LOCATION)["workspaceOrError"]["locationEntries"]
     location = entry["locationOrLoadError"]
     assert location["__typename"] == "RepositoryLocation", location
     (repository,) = location["repositories"]
@@ -88,41 +84,27 @@ def test_the_ui_serves_every_asset_and_job_of_the_code_location(served):
     assert {"reference_job", "transactions_job", "publish_job", "weekly_job", "audit_job"} <= jobs
 
 
-def test_a_month_materialised_from_the_ui_lands_in_the_view(served):
-    steps = served.ui.steps(served.run_id)
-    assert steps and set(steps.values()) == {"SUCCESS"}, steps
-    view = served.pipeline.view()
-    assert view and view == served.pipeline.expected_view()
-
-
-def test_runs_in_the_month_order_queue_run_one_at_a_time(served):
+def _runs_in_the_month_order_queue_run_one_at_a_time(ui: UI, log: Path) -> None:
     from shopping_assets.instance import MONTH_ORDER_QUEUE
 
     # launched back to back: the daemon starts the second only after the first has ended
     # (without the instance's limit both would start at once)
-    first, second = (served.ui.launch("publish_job", **{MONTH_ORDER_QUEUE: "test"}) for _ in range(2))
-    assert [served.ui.wait(first), served.ui.wait(second)] == ["SUCCESS", "SUCCESS"], served.log.read_text()[-3000:]
-    before, after = served.ui.run(first), served.ui.run(second)
+    first, second = (ui.launch("publish_job", **{MONTH_ORDER_QUEUE: "test"}) for _ in range(2))
+    assert [ui.wait(first), ui.wait(second)] == ["SUCCESS", "SUCCESS"], log.read_text()[-3000:]
+    before, after = ui.run(first), ui.run(second)
     assert before["startTime"] < before["endTime"] <= after["startTime"], (before, after)
 
 
-@pytest.fixture
-def screenshots(served) -> Path:
-    folder = Path(os.environ.get("SHOPPING_UI_SCREENSHOTS") or served.folder / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def test_the_browser_shows_the_graph_the_tables_and_the_months_run(served, screenshots):
+def _the_browser_shows_the_graph_the_tables_and_the_run(
+    ui: UI, pipeline, month: str, run_id: str, steps: int, screenshots: Path
+) -> None:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make browser` installs Debian's chromium for the UI tests"
     from playwright.sync_api import expect, sync_playwright
 
     from shopping_assets import tables
 
-    ui, pipeline = served.ui, served.pipeline
     assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
     [[rows]] = pipeline.query("SELECT COUNT(*) FROM {db}.STAGING.TRANSACTION_ITEMS")
-    steps = ui.steps(served.run_id)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -169,8 +151,8 @@ def test_the_browser_shows_the_graph_the_tables_and_the_months_run(served, scree
             page.screenshot(path=screenshots / "purchase-counts.png", animations="disabled")
 
             # the month's weekly run: every step succeeded
-            page.goto(f"{ui.url}/runs/{served.run_id}")
-            shows("Success", "weekly_job", f"partition: {served.month}", f"Succeeded ({len(steps)})", "RUN_SUCCESS")
+            page.goto(f"{ui.url}/runs/{run_id}")
+            shows("Success", "weekly_job", f"partition: {month}", f"Succeeded ({steps})", "RUN_SUCCESS")
             # and its Gantt chart, which animates until then, draws them done
             page.wait_for_function(GANTT_DONE)
             page.screenshot(path=screenshots / "run.png", animations="disabled")
