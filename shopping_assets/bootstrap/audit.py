@@ -61,6 +61,7 @@ SAMPLE_VALUES = {
     "valid_rows": 137,
     "opened": 1,
     "closed": 1,
+    "after": "2024-01-01",
     "schema": "STAGING",
     "table": "TRANSACTION_ITEMS",
 }
