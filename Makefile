@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # loadgroup: a module's tests that share one server (xdist_group) stay in one worker
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
 
-.PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-history soak \
+.PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-backfill soak \
 	services-start services-stop services-status browser clean
 
 install: $(STAMP)
@@ -47,8 +47,8 @@ bench-generator: install
 	$(BIN)/python -m benchmarks.generator
 
 # 24 months of 137 customers: run over all of it vs one month, and the UI's "Materialize all"
-bench-history: install
-	$(BIN)/python -m benchmarks.history
+bench-backfill: install
+	$(BIN)/python -m benchmarks.backfill
 
 soak: install
 	$(BIN)/python -m harness.soak
