@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -n 2
 
-.PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-history soak \
+.PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-backfill soak \
 	services-start services-stop services-status browser clean
 
 install: $(STAMP)
@@ -46,8 +46,8 @@ bench-generator: install
 	$(BIN)/python -m benchmarks.generator
 
 # 24 months of 137 customers: run over all of it vs one month, and the UI's "Materialize all"
-bench-history: install
-	$(BIN)/python -m benchmarks.history
+bench-backfill: install
+	$(BIN)/python -m benchmarks.backfill
 
 soak: install
 	$(BIN)/python -m harness.soak

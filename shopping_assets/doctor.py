@@ -276,6 +276,20 @@ class Doctor:
         )
         return Probe("pandas writes", set(inferred) == set(emulator), detail, "see INFER_SCHEMA's answer")
 
+    def table_sizes(self) -> Probe:
+        """The size the warehouse assets report (dagster/size_bytes), from INFORMATION_SCHEMA.TABLES."""
+        if self.settings.local:
+            return Probe("table sizes", True, "not applicable: the emulator keeps no table sizes, so assets show none")
+        with self.warehouse.session() as session:
+            size = session.size(tables.RAW_TRANSACTION_LINES).get("dagster/size_bytes")
+        name = tables.RAW_TRANSACTION_LINES.qualified(self.settings.database)
+        return Probe(
+            "table sizes",
+            size is not None,
+            f"INFORMATION_SCHEMA.TABLES gives {name} {size} bytes",
+            "the warehouse assets will show no size: see what INFORMATION_SCHEMA.TABLES shows the pipeline's role",
+        )
+
     def probes(self) -> Iterator[Callable[[], Probe | Iterator[Probe]]]:
         yield from (
             self.s3_reachable,
@@ -288,6 +302,7 @@ class Doctor:
             self.regexp,
             self.arrow,
             self.pandas_writes,
+            self.table_sizes,
         )
 
 

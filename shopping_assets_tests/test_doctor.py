@@ -43,9 +43,10 @@ def test_every_probe_passes_on_the_embedded_deployment_and_leaves_nothing(settin
         "regexp anchoring",
         "arrow batches",
         "pandas writes",
+        "table sizes",
     ]
     assert all(line.startswith("PASS") for line in lines), out
-    assert "doctor: 15 of 15 probes passed" in out
+    assert "doctor: 16 of 16 probes passed" in out
     # the load probe went through the real COPY stand-in, line reader and classification
     assert "lines with CRLF ends, a BOM and a blank line" in out and "classified as the catalogue says" in out
     assert "'AT': 'TIMESTAMP_NTZ(9)'" in out and "as the emulator infers them" in out

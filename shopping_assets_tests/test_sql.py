@@ -39,6 +39,23 @@ def test_production_statements_keep_what_the_emulator_lacks():
     copy = " ".join(sql.render("raw/transaction_lines_copy", SAMPLE))
     assert "METADATA$FILE_ROW_NUMBER" in copy and "FORCE = TRUE" in copy
     assert "STORAGE_INTEGRATION = SHOPPING_S3" in " ".join(sql.render("setup/03_stage", SAMPLE))
+    assert "INFORMATION_SCHEMA.TABLES" in " ".join(sql.render("metadata/table_bytes", SAMPLE))
+
+
+def test_a_tables_size_is_what_snowflake_reports_and_the_emulator_which_keeps_none_reports_none(pipeline):
+    """dagster/size_bytes comes from INFORMATION_SCHEMA.TABLES.BYTES. The emulator answers the same
+    statement with 0 for a table holding rows, so its stand-in says no size and the asset shows none."""
+    from shopping_assets import tables
+
+    pipeline.run_job("reference_job")
+    with pipeline.warehouse().session() as session:
+        cursor = session.connection.cursor()
+        [production] = sql.render("metadata/table_bytes", session.warehouse.names)
+        cursor.execute(production, {"schema": "RAW", "table": "CUSTOMERS"})
+        assert cursor.fetchall() == [(0,)]  # the emulator's BYTES, for a table of 40 rows
+        assert session.size(tables.RAW_CUSTOMERS) == {}
+    raw_customers = pipeline.run_job("reference_job")["raw_customers"]
+    assert raw_customers["dagster/row_count"] == 40 and "dagster/size_bytes" not in raw_customers
 
 
 def test_the_emulator_names_a_sessions_temporary_tables_without_database_and_schema():

@@ -34,7 +34,7 @@ from shopping_assets.bootstrap import grants as grant_model
 from shopping_assets.bootstrap.config import BootstrapConfig
 
 # Who runs what: the pipeline's session everything but the data scientists' queries.
-PIPELINE_FOLDERS = ("raw", "staging", "mart", "export", "doctor")
+PIPELINE_FOLDERS = ("raw", "staging", "mart", "export", "doctor", "metadata")
 READER_FOLDERS = ("reader",)
 
 # A value for every bound parameter a run-time statement takes (their values do not
@@ -61,6 +61,9 @@ SAMPLE_VALUES = {
     "valid_rows": 137,
     "opened": 1,
     "closed": 1,
+    "after": "2024-01-01",
+    "schema": "STAGING",
+    "table": "TRANSACTION_ITEMS",
 }
 
 PLURAL = {"TABLE": "TABLES", "VIEW": "VIEWS", "STAGE": "STAGES", "FILE FORMAT": "FILE FORMATS"}

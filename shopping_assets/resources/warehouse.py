@@ -18,6 +18,7 @@ from dagster_snowflake import SnowflakeResource
 from shopping_assets import checkpoints, statements
 from shopping_assets.embedded import emulator_gaps
 from shopping_assets.errors import ServiceCallError
+from shopping_assets.tables import Table
 
 
 class LoadLockBusy(ServiceCallError):
@@ -45,6 +46,11 @@ class Session:
 
     def rows(self, name: str, identifiers: dict[str, str] | None = None, **params: Any) -> list[tuple]:
         return self.run(name, identifiers, **params).fetchall()
+
+    def size(self, table: Table) -> dict[str, int]:
+        """`dagster/size_bytes` of a table, as the warehouse reports it; nothing where it keeps no size."""
+        [[size]] = self.rows("metadata/table_bytes", schema=table.schema, table=table.name)
+        return {} if size is None else {"dagster/size_bytes": int(size)}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -9,6 +9,8 @@ replaced whole every time (resources/snowflake_pandas.py), and its check reads i
 through the same IO manager. A few rows, whatever the history: the weekly run makes it.
 """
 
+from datetime import timedelta
+
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
@@ -41,7 +43,11 @@ def summary(counted: pd.DataFrame) -> pd.DataFrame:
 
 
 def weekly_counts(warehouse: Warehouse, weeks: int) -> pd.DataFrame:
-    batches = sql_batches(warehouse, "mart/weekly_summary", COUNTED, weeks=weeks)
+    """The last `weeks` weeks, counted back from the latest purchase loaded (none when nothing is)."""
+    with warehouse.session() as session:
+        [[latest]] = session.rows("mart/latest_purchase")
+    after = (latest - timedelta(days=7 * weeks)).date() if latest else None
+    batches = sql_batches(warehouse, "mart/weekly_summary", COUNTED, after=after)
     return pa.concat_tables(batches).to_pandas()
 
 
@@ -75,7 +81,7 @@ def weekly_summary_definitions(database: str, weeks: int, retry: dg.RetryPolicy)
             "weeks of loaded purchases (SHOPPING_SUMMARY_WEEKS), the customers who bought, the products bought, "
             "the basket lines and basket lines per customer. Replaced whole every time."
         ),
-        **definition(weekly_counts, ["mart/weekly_summary"], TABLE, database),
+        **definition(weekly_counts, ["mart/latest_purchase", "mart/weekly_summary"], TABLE, database),
     )
     def weekly_summary(context: AssetExecutionContext, warehouse: Warehouse) -> pd.DataFrame:
         frame = summary(weekly_counts(warehouse, weeks))

@@ -85,6 +85,7 @@ RAW_SQL = (
     "staging/quarantine_reference_replace",
     "staging/reference_repeated_valid_ids",
     "staging/reference_ids_left_out",
+    "metadata/table_bytes",
 )
 
 
@@ -161,10 +162,12 @@ def reference_assets(ref: ReferenceTable, retry: RetryPolicy, database: str, sta
             repeated_in_file = [str(row[0]) for row in session.rows("raw/reference_repeated_ids", names)]
             left_out = session.rows("staging/reference_ids_left_out", names)
             preview = session.rows("raw/reference_preview", names)
+            size = session.size(ref.raw_table)
         context.log.info(f"RAW.{ref.table}: {loaded} rows from {ref.key}, {quarantined} quarantined")
         return MaterializeResult(
             metadata={
                 "dagster/row_count": loaded,
+                **size,
                 "valid rows": loaded - quarantined,
                 "quarantined rows": quarantined,
                 "quarantine reasons": reasons,

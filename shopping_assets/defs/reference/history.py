@@ -77,6 +77,7 @@ HISTORY_SQL = (
     "staging/reference_history_open",
     "staging/reference_history_current",
     "staging/reference_history_preview",
+    "metadata/table_bytes",
 )
 
 
@@ -139,6 +140,7 @@ def history_asset(history: History, retry: RetryPolicy, database: str) -> Assets
                 int(n) for n in session.rows("staging/reference_history_current", names)[0]
             )
             preview = session.rows("staging/reference_history_preview", names)
+            size = session.size(table)
         opened, closed = sum(r.opened for r in recorded), sum(r.closed for r in recorded)
         context.log.info(f"STAGING.{table.name}: {len(recorded)} loads, {opened} versions opened, {closed} closed")
         rejected: dict[str, int] = {}
@@ -148,6 +150,7 @@ def history_asset(history: History, retry: RetryPolicy, database: str) -> Assets
         return MaterializeResult(
             metadata={
                 "dagster/row_count": versions,
+                **size,
                 "current versions": current,
                 "versions opened": opened,
                 "versions closed": closed,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext, AssetKey
 
-from shopping_assets import quality
+from shopping_assets import quality, tables
 from shopping_assets.defs.transactions.raw_lines import LINES
 from shopping_assets.partition_results import MonthResult, by_month, month_range, months_of, report
 from shopping_assets.resources.lake import Lake
@@ -24,6 +24,7 @@ SQL = (
     "staging/quarantine_reasons_by_month",
     "staging/quarantined_transaction_lines",
     "staging/transaction_items_unknown",
+    "metadata/table_bytes",
     "staging/transaction_items_totals",
 )
 
@@ -60,6 +61,7 @@ def transaction_items(
         quarantined_lines = by_month(session.rows("staging/quarantined_transaction_lines", **span), months)
         unknown = by_month(session.rows("staging/transaction_items_unknown", **span), months)
         [[items_total, quarantine_total]] = session.rows("staging/transaction_items_totals")
+        sizes = {ITEMS: session.size(tables.TRANSACTION_ITEMS), QUARANTINE: session.size(tables.QUARANTINE)}
     items, quarantine = {}, {}
     for month in months:
         [(raw, loaded, quarantined, invalid, basket_lines)] = counts[month] or [(0, 0, 0, 0, 0)]
@@ -82,7 +84,10 @@ def transaction_items(
     yield from report(
         context,
         {ITEMS: items, QUARANTINE: quarantine},
-        {ITEMS: {"dagster/row_count": int(items_total)}, QUARANTINE: {"dagster/row_count": int(quarantine_total)}},
+        {
+            ITEMS: {"dagster/row_count": int(items_total), **sizes[ITEMS]},
+            QUARANTINE: {"dagster/row_count": int(quarantine_total), **sizes[QUARANTINE]},
+        },
     )
 
 

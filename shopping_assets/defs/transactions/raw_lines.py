@@ -4,6 +4,7 @@ from collections.abc import Iterator, Mapping
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetRecordsFilter
 
+from shopping_assets import tables
 from shopping_assets.defs.transactions.files import OBJECTS
 from shopping_assets.partition_results import MonthResult, month_range, months_of, report
 from shopping_assets.partitions import month_at, month_folder
@@ -13,7 +14,12 @@ from shopping_assets.resources.warehouse import Warehouse
 RAW_LINES = AssetKey("raw_transaction_lines")
 LINES = {"lines": "TRANSACTION_LINES"}  # the table the line SQL reads and writes (doctor passes its scratch copy)
 COPY_FILES_MAX = 1000  # Snowflake's limit on the files one COPY may name
-SQL = ("raw/transaction_lines_stage", "raw/transaction_lines_copy", "raw/transaction_lines_replace")
+SQL = (
+    "raw/transaction_lines_stage",
+    "raw/transaction_lines_copy",
+    "raw/transaction_lines_replace",
+    "metadata/table_bytes",
+)
 
 
 def _lines_in_files(context: AssetExecutionContext, lake: Lake, month: str, objects: Mapping[str, str]) -> tuple:
@@ -47,6 +53,7 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
         versions = session.rows("staging/raw_lines_version", **month_range(months))
         loaded = {str(month)[:10]: int(count) for month, count, _ in versions}
         [[total]] = session.rows("raw/transaction_lines_total")
+        size = session.size(tables.RAW_TRANSACTION_LINES)
     results = {}
     for month in months:
         lines = loaded.get(month, 0)
@@ -62,4 +69,4 @@ def raw_transaction_lines(context: AssetExecutionContext, lake: Lake, warehouse:
             ],
         )
     context.log.info(f"{months[0][:7]}..{months[-1][:7]}: {sum(loaded.values())} lines from {len(files)} files")
-    yield from report(context, {RAW_LINES: results}, {RAW_LINES: {"dagster/row_count": int(total)}})
+    yield from report(context, {RAW_LINES: results}, {RAW_LINES: {"dagster/row_count": int(total), **size}})

@@ -1,4 +1,4 @@
-"""`python -m benchmarks.history`: loading a whole history, as a user times it.
+"""`python -m benchmarks.backfill`: loading a whole history, as a user times it.
 
 Three timings on one generated input folder, each in fresh state (its own SHOPPING_HOME and
 Snowflake database, the embedded services started by the command itself):
@@ -78,7 +78,7 @@ def ui_backfill(work: Path, input_dir: Path, timeout: float) -> dict:
     env = environment(work, "ui", input_dir)
     with dev_server(env, work / "dev.log", timeout=180) as ui:
         keys = [node["assetKey"] for node in ui.graphql(ASSETS)["assetNodes"]]
-        params = {"assetSelection": keys, "allPartitions": True, "title": "benchmarks.history"}
+        params = {"assetSelection": keys, "allPartitions": True, "title": "benchmarks.backfill"}
         started = time.perf_counter()
         launched = ui.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
         if launched["__typename"] != "LaunchBackfillSuccess":
@@ -112,7 +112,7 @@ def last_month_only(input_dir: Path, target: Path) -> Path:
 
 
 def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="python -m benchmarks.history", description=__doc__.split("\n\n")[0])
+    cli = argparse.ArgumentParser(prog="python -m benchmarks.backfill", description=__doc__.split("\n\n")[0])
     cli.add_argument("--customers", type=int, default=137)
     cli.add_argument("--months", type=int, default=24)
     cli.add_argument("--end", type=date.fromisoformat, default=date.today(), help="last day (default today)")
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     from data_generator.dates import months_ending
 
     args = parser().parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="shopping_history_"))
+    work = Path(tempfile.mkdtemp(prefix="shopping_backfill_"))
     figures: dict = {"customers": args.customers, "months": args.months}
     try:
         input_dir = work / "input"
