@@ -53,7 +53,6 @@ SAMPLE_VALUES = {
     "last_monday": "2024-01-22",
     "line": '{"customer_id": "C1"}',
     "rows": 300000,
-    "weeks": 12,
     "file_url": "file:///tmp/doctor/probe.parquet",
     "as_of": "2024-01-01 00:00:00",
     "dated": True,
