@@ -1,4 +1,4 @@
-"""A real `shopping-pipeline dev` for the UI tests and the history benchmark, and the GraphQL
+"""A real `shopping-pipeline dev` for the UI tests and the backfill benchmark, and the GraphQL
 calls behind the UI's buttons."""
 
 from __future__ import annotations

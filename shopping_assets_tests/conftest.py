@@ -63,8 +63,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
 
     from harness.deployment import EmbeddedDeployment
 
-    shm = Path("/dev/shm")
-    home = Path(tempfile.mkdtemp(prefix="shopping-test-home-", dir=shm)) if _writable(shm) else None
+    shm = tmpfs()
+    home = Path(tempfile.mkdtemp(prefix="shopping-test-home-", dir=shm)) if shm else None
     try:
         with EmbeddedDeployment(home or tmp_path_factory.mktemp("shopping-home"), **TEST_TIMINGS) as running:
             yield running
@@ -73,10 +73,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory):
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _writable(folder: Path) -> bool:
+def tmpfs() -> Path | None:
+    """/dev/shm, where this process may write there."""
     import os
 
-    return folder.is_dir() and os.access(folder, os.W_OK)
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ import pytest
 from benchmarks import floor
 from benchmarks.__main__ import main as bench_main
 from benchmarks.stages import STAGES
+from shopping_assets_tests.conftest import tmpfs
 
 # A fixed past day, inside the month partitions whatever today is; a week into its
 # month, as on a weekly run (fewer day files also keep the test short).
@@ -31,8 +32,7 @@ END = "2026-01-07"
 def work_dir(tmp_path: Path) -> Iterator[Path]:
     """A --dir that does not exist yet (the bench creates it), removed afterwards."""
     # On tmpfs when there is one: the Dagster instance's SQLite writes are then cheap.
-    shm = Path("/dev/shm")
-    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path
+    parent = tmpfs() or tmp_path
     folder = parent / f"shopping-bench-test-{uuid.uuid4().hex[:8]}"
     yield folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -61,20 +61,22 @@ def test_a_month_launched_from_the_ui_lands_in_the_view_and_shows_in_the_browser
 
     pipeline = make_pipeline(generate=True)
     month = monthly_partitions(pipeline.settings).get_partition_keys()[-2]
+    assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
     log = tmp_path / "dev.log"
     with dev_server(dev_env(pipeline, tmp_path / "dagster"), log) as ui:
-        _serves_every_asset_and_job(ui, pipeline)
+        _serves_every_asset_and_job(ui, assets)
         run_id = materialise_month(ui, month, log)
         steps = ui.steps(run_id)
         assert steps and set(steps.values()) == {"SUCCESS"}, steps
         view = pipeline.view()
         assert view and view == pipeline.expected_view()
         _runs_in_the_month_order_queue_run_one_at_a_time(ui, log)
-        _the_browser_shows_the_graph_the_tables_and_the_run(ui, pipeline, month, run_id, len(steps), screenshots)
+        _the_browser_shows_the_graph_the_tables_and_the_run(
+            ui, pipeline, assets, month, run_id, len(steps), screenshots
+        )
 
 
-def _serves_every_asset_and_job(ui: UI, pipeline) -> None:
-    assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
+def _serves_every_asset_and_job(ui: UI, assets: set[str]) -> None:
     (entry,) = ui.graphql(LOCATION)["workspaceOrError"]["locationEntries"]
     location = entry["locationOrLoadError"]
     assert location["__typename"] == "RepositoryLocation", location
@@ -96,14 +98,13 @@ def _runs_in_the_month_order_queue_run_one_at_a_time(ui: UI, log: Path) -> None:
 
 
 def _the_browser_shows_the_graph_the_tables_and_the_run(
-    ui: UI, pipeline, month: str, run_id: str, steps: int, screenshots: Path
+    ui: UI, pipeline, assets: set[str], month: str, run_id: str, steps: int, screenshots: Path
 ) -> None:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make browser` installs Debian's chromium for the UI tests"
     from playwright.sync_api import expect, sync_playwright
 
     from shopping_assets import tables
 
-    assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
     [[rows]] = pipeline.query("SELECT COUNT(*) FROM {db}.STAGING.TRANSACTION_ITEMS")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
