@@ -33,9 +33,23 @@ def _sql_path(name: str) -> Path:
     return (SQL_DIR / f"{name}.sql").resolve()
 
 
+# (file, first line) -> the source there and its first line: a factory's assets share one
+# function, and inspect tokenizes its file's lines again on every call
+_SOURCES: dict[tuple[str, int], tuple[str, int]] = {}
+
+
+def _source(function: Callable) -> tuple[str, int]:
+    code = inspect.unwrap(function).__code__
+    where = (code.co_filename, code.co_firstlineno)
+    if where not in _SOURCES:
+        lines, first = inspect.getsourcelines(function)
+        _SOURCES[where] = ("".join(lines), first)
+    return _SOURCES[where]
+
+
 def code_references(function: Callable, sql: Sequence[str] = ()) -> dict[str, MetadataValue]:
     """`dagster/code_references`: the asset's Python function and each SQL file it runs."""
-    _, first = inspect.getsourcelines(function)
+    _, first = _source(function)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BetaWarning)  # code references are a beta in 1.13
         python = LocalFileCodeReference(
@@ -48,7 +62,7 @@ def code_references(function: Callable, sql: Sequence[str] = ()) -> dict[str, Me
 def code_version(function: Callable, sql: Sequence[str] = ()) -> str:
     """A digest of the function's source and its SQL files: it changes exactly when what the
     asset runs changes, so the UI marks the asset as changed since its last materialisation."""
-    digest = hashlib.sha256(inspect.getsource(function).encode())
+    digest = hashlib.sha256(_source(function)[0].encode())
     for name in sql:
         digest.update(_sql_path(name).read_bytes())
     return digest.hexdigest()[:12]

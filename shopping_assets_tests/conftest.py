@@ -8,7 +8,7 @@ each other's rows or objects.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -94,8 +94,16 @@ class Pipeline:
     settings: object
     input_dir: Path
     generate: bool
+    # (settings, input overrides) -> their definitions, built once as a code location is
+    _built: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def definitions(self, **input_overrides):
+        key = (self.settings, self.input_dir, self.generate, tuple(sorted(input_overrides.items())))
+        if key not in self._built:
+            self._built[key] = self._build(**input_overrides)
+        return self._built[key]
+
+    def _build(self, **input_overrides):
         from shopping_assets.definitions import build_definitions
         from shopping_assets.resources import input_data
 

@@ -89,3 +89,33 @@ def test_the_emulators_s3_reads_never_mix_two_versions_of_an_object(settings):
     assert fs.info(path)["size"] == 18
     with fs.open(path, "rb") as file:
         assert file.read() == b'{"a": 1}\n{"b": 2}\n'
+
+
+def test_the_emulators_s3_reads_list_each_folder_once_a_statement(settings):
+    # DuckDB asks about every file a COPY names before reading any: one listing of their
+    # folder answers for all of them, and the next statement lists again.
+    from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
+
+    fs = BotoS3FileSystem(endpoint_url=settings.s3_endpoint)
+    fs.client.create_bucket(Bucket="listings")
+    for day in range(1, 4):
+        fs.client.put_object(Bucket="listings", Key=f"d/2024-05-0{day}.json", Body=b"{}\n" * day)
+    calls = []
+
+    def read(model, **_) -> None:  # a handler that returns a value would answer the call itself
+        if model.name != "PutObject":
+            calls.append(model.name)
+
+    fs.client.meta.events.register("before-call.s3", read)
+
+    assert [fs.info(f"s3://listings/d/2024-05-0{day}.json")["size"] for day in range(1, 4)] == [3, 6, 9]
+    assert calls == ["ListObjectsV2"]
+    with pytest.raises(FileNotFoundError):
+        fs.info("s3://listings/d/2024-05-04.json")
+
+    fs.client.put_object(Bucket="listings", Key="d/2024-05-04.json", Body=b"{}\n")
+    fs.new_statement()
+    assert fs.info("s3://listings/d/2024-05-04.json")["size"] == 3
+    with fs.open("s3://listings/d/2024-05-02.json", "rb") as file:
+        assert file.read() == b"{}\n{}\n"
+    assert calls == ["ListObjectsV2", "ListObjectsV2", "GetObject"]

@@ -29,7 +29,8 @@ class BotoS3FileSystem(AbstractFileSystem):
             aws_access_key_id="embedded",
             aws_secret_access_key="embedded",
         )
-        self._seen: dict[tuple[str, str], dict[str, Any]] = {}
+        # (bucket, folder) -> {key: details}, for the statement running (see new_statement)
+        self._listings: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
     @staticmethod
     def _split(path: str) -> tuple[str, str]:
@@ -52,34 +53,41 @@ class BotoS3FileSystem(AbstractFileSystem):
         return entries if detail else [e["name"] for e in entries]
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The object's size, ETag and mtime, from one listing of its folder per statement:
+        DuckDB asks about each file a COPY names before it reads any, and a HEAD each was
+        half of a COPY's time."""
         bucket, key = self._split(path)
-        try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
-        except self.client.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
-                raise FileNotFoundError(path) from None
-            raise
-        details = {
-            "name": f"{bucket}/{key}",
-            "size": head["ContentLength"],
-            "type": "file",
-            "LastModified": head["LastModified"],
-            "ETag": head["ETag"],
-        }
-        self._seen[(bucket, key)] = details
+        details = self._listing(bucket, key.rpartition("/")[0]).get(key)
+        if details is None:
+            raise FileNotFoundError(path)
         return details
 
-    def _details(self, path: str) -> dict[str, Any]:
-        """What the last HEAD of `path` said. DuckDB checks that a file exists (a fresh
-        HEAD, see info), then asks its size and mtime: two more HEADs were most of a
-        COPY's time. A stale answer cannot leak into a read: the GET names the ETag."""
-        return self._seen.get(self._split(path)) or self.info(path)
+    def _listing(self, bucket: str, folder: str) -> dict[str, dict[str, Any]]:
+        if (bucket, folder) not in self._listings:
+            found = {}
+            prefix = f"{folder}/" if folder else ""
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    found[obj["Key"]] = {
+                        "name": f"{bucket}/{obj['Key']}",
+                        "size": obj["Size"],
+                        "type": "file",
+                        "LastModified": obj["LastModified"],
+                        "ETag": obj["ETag"],
+                    }
+            self._listings[(bucket, folder)] = found
+        return self._listings[(bucket, folder)]
+
+    def new_statement(self) -> None:
+        """Forget every listing: each statement sees the bucket as it is when it asks."""
+        self._listings.clear()
 
     def size(self, path: str) -> int:
-        return self._details(path)["size"]
+        return self.info(path)["size"]
 
     def modified(self, path: str):
-        return self._details(path)["LastModified"]
+        return self.info(path)["LastModified"]
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any):
         """The whole object in one GET: COPY reads every file it names to the end, and
@@ -90,11 +98,12 @@ class BotoS3FileSystem(AbstractFileSystem):
         try:
             # IfMatch: the size DuckDB was told must be this object's, or the read fails
             # (and the statement with it) instead of mixing two versions
-            etag = self._details(path)["ETag"]
+            etag = self.info(path)["ETag"]
             return io.BytesIO(self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read())
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(path) from None
         except self.client.exceptions.ClientError as error:
             if error.response["Error"]["Code"] in {"412", "PreconditionFailed"}:
+                self._listings.pop((bucket, key.rpartition("/")[0]), None)
                 raise OSError(f"{path} was replaced while it was being read; load it again") from None
             raise

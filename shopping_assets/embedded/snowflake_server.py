@@ -5,7 +5,8 @@ What differs from `fakesnow -s`:
   so tables survive a restart (fakesnow's own FAKESNOW_DB_PATH session parameter
   gives each session an exclusive database, which concurrent runs cannot share);
 - `s3://` reads go to the embedded S3 server (see s3_filesystem.py), so COPY INTO
-  from the external stage works offline exactly as the pipeline issues it.
+  from the external stage works offline exactly as the pipeline issues it; each
+  statement lists a folder once, where DuckDB would HEAD every file.
 - the project's emulator macros and fakesnow fixes are installed (see emulator_gaps/),
   write_pandas' among them (the pandas IO manager's write path, emulator_gaps/write_pandas.py);
 - a session the client closes is closed in DuckDB too, rolling back a transaction
@@ -165,6 +166,17 @@ def _abort_detached_transactions(server_module, timeout: float) -> None:
     threading.Thread(target=reap, name="detached-transactions", daemon=True).start()
 
 
+def _listings_per_statement(server_module, filesystem) -> None:
+    """Each statement lists the bucket's folders afresh (see BotoS3FileSystem.info)."""
+    original = _route_endpoint(server_module.app, "/queries/v1/query-request")
+
+    async def query_request(request):
+        filesystem.new_statement()
+        return await original(request)
+
+    _replace_route(server_module.app, "/queries/v1/query-request", query_request)
+
+
 def _statement_text(body: bytes, encoding: str | None) -> str:
     import gzip
     import json
@@ -205,7 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     args.state.mkdir(parents=True, exist_ok=True)
     _internal_stages_under(args.state.parent / "snowflake-stages")
     shared = FakeSnow(db_path=args.state)
-    shared.duck_conn.register_filesystem(BotoS3FileSystem(endpoint_url=args.s3_endpoint))
+    filesystem = BotoS3FileSystem(endpoint_url=args.s3_endpoint)
+    shared.duck_conn.register_filesystem(filesystem)
     emulator_gaps.install(shared.duck_conn)
     fakesnow.server.shared_fs = shared
     _fail_fast(fakesnow.server)
@@ -213,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     _close_on_delete(fakesnow.server)
     _conflicts_as_lock_errors()
     _abort_detached_transactions(fakesnow.server, args.detached_timeout)
+    _listings_per_statement(fakesnow.server, filesystem)
 
     print(f"snowflake emulator ready on 127.0.0.1:{args.port}", flush=True)
     uvicorn.run(fakesnow.server.app, host="127.0.0.1", port=args.port, log_level="warning")
