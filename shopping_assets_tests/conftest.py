@@ -94,11 +94,20 @@ class Pipeline:
     settings: object
     input_dir: Path
     generate: bool
-    # (settings, input overrides) -> their definitions, built once as a code location is
+    # (settings, the environment's, input overrides) -> their definitions, built once as a code
+    # location is (the definitions under defs/ read the environment's settings)
     _built: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def definitions(self, **input_overrides):
-        key = (self.settings, self.input_dir, self.generate, tuple(sorted(input_overrides.items())))
+        from shopping_assets.settings import Settings
+
+        key = (
+            self.settings,
+            Settings.from_env(),
+            self.input_dir,
+            self.generate,
+            tuple(sorted(input_overrides.items())),
+        )
         if key not in self._built:
             self._built[key] = self._build(**input_overrides)
         return self._built[key]

@@ -10,10 +10,15 @@ drags boto3 down to an older release through aiobotocore.
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import boto3
 from fsspec.spec import AbstractFileSystem
+
+# Objects fetched ahead of DuckDB's reads: it reads a COPY's files one at a time, in the
+# order it asked about them, and one GET at a time waits on the server's round trips.
+READ_AHEAD = 8
 
 
 class BotoS3FileSystem(AbstractFileSystem):
@@ -31,6 +36,11 @@ class BotoS3FileSystem(AbstractFileSystem):
         )
         # (bucket, folder) -> {key: details}, for the statement running (see new_statement)
         self._listings: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        # the statement's objects in the order DuckDB asked about them, and those being fetched ahead
+        self._asked: dict[tuple[str, str], int] = {}
+        self._order: list[tuple[str, str]] = []
+        self._ahead: dict[tuple[str, str], Future] = {}
+        self._pool = ThreadPoolExecutor(max_workers=READ_AHEAD // 2, thread_name_prefix="s3-read-ahead")
 
     @staticmethod
     def _split(path: str) -> tuple[str, str]:
@@ -60,6 +70,9 @@ class BotoS3FileSystem(AbstractFileSystem):
         details = self._listing(bucket, key.rpartition("/")[0]).get(key)
         if details is None:
             raise FileNotFoundError(path)
+        if (bucket, key) not in self._asked:
+            self._asked[(bucket, key)] = len(self._order)
+            self._order.append((bucket, key))
         return details
 
     def _listing(self, bucket: str, folder: str) -> dict[str, dict[str, Any]]:
@@ -82,6 +95,11 @@ class BotoS3FileSystem(AbstractFileSystem):
     def new_statement(self) -> None:
         """Forget every listing: each statement sees the bucket as it is when it asks."""
         self._listings.clear()
+        self._asked.clear()
+        self._order.clear()
+        for fetch in self._ahead.values():
+            fetch.cancel()
+        self._ahead.clear()
 
     def size(self, path: str) -> int:
         return self.info(path)["size"]
@@ -91,15 +109,32 @@ class BotoS3FileSystem(AbstractFileSystem):
 
     def _open(self, path: str, mode: str = "rb", **kwargs: Any):
         """The whole object in one GET: COPY reads every file it names to the end, and
-        a buffered file's ranged reads cost a HEAD and a request per block."""
+        a buffered file's ranged reads cost a HEAD and a request per block. The next few
+        objects the statement asked about are fetched meanwhile."""
         if mode != "rb":
             raise PermissionError("the emulator's S3 filesystem is read-only")
-        bucket, key = self._split(path)
+        where = self._split(path)
+        etag = self.info(path)["ETag"]
+        fetch = self._ahead.pop(where, None)
+        self._read_ahead_of(where)
+        body = fetch.result() if fetch else self._get(*where, etag)
+        return io.BytesIO(body)
+
+    def _read_ahead_of(self, where: tuple[str, str]) -> None:
+        position = self._asked.get(where)
+        if position is None:
+            return
+        for bucket, key in self._order[position + 1 : position + 1 + READ_AHEAD]:
+            details = self._listing(bucket, key.rpartition("/")[0]).get(key)
+            if details and (bucket, key) not in self._ahead and len(self._ahead) < READ_AHEAD:
+                self._ahead[(bucket, key)] = self._pool.submit(self._get, bucket, key, details["ETag"])
+
+    def _get(self, bucket: str, key: str, etag: str) -> bytes:
+        path = f"s3://{bucket}/{key}"
         try:
             # IfMatch: the size DuckDB was told must be this object's, or the read fails
             # (and the statement with it) instead of mixing two versions
-            etag = self.info(path)["ETag"]
-            return io.BytesIO(self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read())
+            return self.client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(path) from None
         except self.client.exceptions.ClientError as error:

@@ -98,18 +98,18 @@ class InputData(ConfigurableResource):
         return self.existing_month_files(month)
 
     def existing_month_files(self, month: str) -> dict[date, Path]:
-        first = _first_of(month)
-        return {day: path for day, path in self.day_files().items() if day.replace(day=1) == first}
+        # only the month's folders: a run over a range lists each month once, not the whole history
+        return self.day_files(f"d={_first_of(month):%Y-%m}-*")
 
-    def day_files(self) -> dict[date, Path]:
-        """Every day file in the folder, checked against the layout."""
+    def day_files(self, pattern: str = "*") -> dict[date, Path]:
+        """Every day file in the folder (or in its folders matching `pattern`), checked against the layout."""
         folder = self.root / "transactions"
         if not self.root.is_dir():
             raise InputLayoutError(f"input folder {self.root} does not exist")
         if not folder.is_dir():
             raise InputLayoutError(f"{folder} is missing: expected transactions/d=YYYY-MM-DD/{DAY_FILE}")
         found = {}
-        for child in sorted(folder.iterdir()):
+        for child in sorted(folder.glob(pattern)):
             match = _DAY_FOLDER.match(child.name)
             if not child.is_dir() or not match:
                 raise InputLayoutError(f"{child} is not a day folder named d=YYYY-MM-DD")
