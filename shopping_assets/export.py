@@ -22,7 +22,7 @@ import snowflake.connector
 
 from shopping_assets import tables
 from shopping_assets.errors import UserFacingError
-from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.resources.warehouse import Session, Warehouse
 
 # What `shopping-pipeline export --table` accepts, and the order rows are written in.
 EXPORTABLE = {
@@ -82,13 +82,20 @@ def sql_batches(
 ) -> Iterator[pa.Table]:
     """The rows of the query `sql/<name>.sql`, parameters bound, as tables of `schema` (at least one)."""
     with warehouse.session() as session:
-        cursor = session.run(name, identifiers, **params)
-        empty = True
-        for batch in cursor.fetch_arrow_batches():
-            empty = False
-            yield conform(batch, schema)
-        if empty:
-            yield schema.empty_table()
+        yield from session_batches(session, name, schema, identifiers, **params)
+
+
+def session_batches(
+    session: Session, name: str, schema: pa.Schema, identifiers: dict[str, str] | None = None, **params: object
+) -> Iterator[pa.Table]:
+    """The same, in a session already open (a step reading several results in one login)."""
+    cursor = session.run(name, identifiers, **params)
+    empty = True
+    for batch in cursor.fetch_arrow_batches():
+        empty = False
+        yield conform(batch, schema)
+    if empty:
+        yield schema.empty_table()
 
 
 def write(batches_: Iterator[pa.Table], outs: Sequence[Path]) -> int:

@@ -35,12 +35,12 @@ from dagster import (
 )
 
 from shopping_assets import tables
-from shopping_assets.export import sql_batches, write
+from shopping_assets.export import session_batches, write
 from shopping_assets.metadata import OWNERS, code_references, code_version
-from shopping_assets.partition_results import MonthResult, months_of, partitioned_check, report
+from shopping_assets.partition_results import MonthResult, month_range, months_of, partitioned_check, report
 from shopping_assets.partitions import backfill_policy, monthly_partitions
 from shopping_assets.resources.lake import Lake
-from shopping_assets.resources.warehouse import Warehouse
+from shopping_assets.resources.warehouse import Session, Warehouse
 from shopping_assets.retries import service_retry
 from shopping_assets.settings import Settings
 
@@ -52,7 +52,7 @@ MANIFEST = "_manifest.json"
 # Every month's files share one schema, an empty month's too, so the folder reads as one dataset.
 SCHEMA = tables.PURCHASE_COUNTS_BY_MONTH.arrow_schema()
 SNAPSHOT = AssetKey("purchase_counts_snapshot")
-SQL = ("mart/month_export", "mart/month_known_basket_lines")
+SQL = ("mart/month_export", "mart/months_known_basket_lines")
 
 
 def as_of(context: AssetExecutionContext) -> str:
@@ -65,14 +65,21 @@ def as_of(context: AssetExecutionContext) -> str:
 def purchase_counts_snapshot(
     context: AssetExecutionContext, warehouse: Warehouse, lake: Lake, output: Path
 ) -> Iterator:
-    results = {month: month_snapshot(context, warehouse, lake, output, month) for month in months_of(context)}
+    """Every month of the run's range, in one session, its months' counts to check against read at once."""
+    months = months_of(context)
+    with warehouse.session() as session:
+        counted = session.rows("mart/months_known_basket_lines", **month_range(months))
+        known = {str(month)[:10]: int(lines) for month, lines in counted}
+        results = {
+            month: month_snapshot(context, session, lake, output, month, known.get(month, 0)) for month in months
+        }
     yield from report(context, {SNAPSHOT: results})
 
 
 def month_snapshot(
-    context: AssetExecutionContext, warehouse: Warehouse, lake: Lake, output: Path, month: str
+    context: AssetExecutionContext, session: Session, lake: Lake, output: Path, month: str, known: int
 ) -> MonthResult:
-    """Write one month's files, and publish them if they count what they should."""
+    """Write one month's files, and publish them if they count the `known` basket lines dated in it."""
     where = f"month={month[:7]}/"
     parquet = output / PARQUET_FOLDER.removeprefix("exports/") / where / "purchase_counts.parquet"
     csv = output / CSV_FOLDER.removeprefix("exports/") / where / "purchase_counts.csv"
@@ -84,9 +91,7 @@ def month_snapshot(
             counted += pc.sum(batch["purchase_count"]).as_py() or 0
             yield batch
 
-    rows = write(counted_batches(sql_batches(warehouse, "mart/month_export", SCHEMA, month=month)), [parquet, csv])
-    with warehouse.session() as session:
-        known = int(session.rows("mart/month_known_basket_lines", month=month)[0][0])
+    rows = write(counted_batches(session_batches(session, "mart/month_export", SCHEMA, month=month)), [parquet, csv])
     parquet_key, csv_key = PARQUET_FOLDER + where + parquet.name, CSV_FOLDER + where + csv.name
     manifest_path = parquet.parent / MANIFEST
     manifest = {
@@ -166,7 +171,8 @@ def snapshot_asset(settings: Settings) -> AssetsDefinition:
                 "matches_basket_lines",
                 "purchase_counts_snapshot",
                 "The month's files count every basket line dated in the month whose customer and product are "
-                "known, once (counted from STAGING.TRANSACTION_ITEMS, pruned to the month's two partitions).",
+                "known, once (counted from STAGING.TRANSACTION_ITEMS, pruned to the run's months and the one "
+                "before).",
                 partitions,
                 blocking=True,
             )
