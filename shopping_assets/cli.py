@@ -60,15 +60,30 @@ def services_up(settings: Settings) -> Iterator[None]:
     if not settings.local:
         yield
         return
-    from shopping_assets.embedded import bootstrap, services
+    from shopping_assets.embedded import services
 
-    started = services.start(settings)
+    started = start_services(settings)
     try:
-        bootstrap.apply(settings)
         yield
     finally:
         if started:
             services.stop(settings)
+
+
+def start_services(settings: Settings) -> list[str]:
+    """Start the embedded services not running yet and bootstrap them, one command at a time;
+    the names of those started (stopped again if the bootstrap fails)."""
+    from shopping_assets.embedded import bootstrap, services
+
+    with services.start_lock(settings):
+        started = services.start(settings)
+        try:
+            bootstrap.apply(settings)
+        except BaseException:
+            if started:
+                services.stop(settings)
+            raise
+    return started
 
 
 def months_to_run(settings: Settings, inputs, months: int, end: date) -> tuple[Settings, list[str]]:
@@ -149,12 +164,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_services(args: argparse.Namespace) -> int:
-    from shopping_assets.embedded import bootstrap, services
+    from shopping_assets.embedded import services
 
     settings = Settings.from_env()
     if args.action == "start":
-        started = services.start(settings)
-        bootstrap.apply(settings)
+        started = start_services(settings)
         print(f"started: {', '.join(started) or 'nothing (already running)'}")
     elif args.action == "stop":
         stopped = services.stop(settings)

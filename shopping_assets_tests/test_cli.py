@@ -154,6 +154,36 @@ def test_run_then_export_on_services_neither_left_running(starter_folder, tmp_pa
     assert (tmp_path / "q.csv").read_text().splitlines()[0].startswith("source,partition_month,source_file")
 
 
+@pytest.mark.services  # the commands start services of their own
+def test_two_commands_starting_the_services_at_once_both_succeed(tmp_path):
+    """A schedule's run and a manual one may start together: one starts and bootstraps the
+    services while the other waits, then finds them running."""
+    from shopping_assets.embedded import services
+
+    env = {
+        **os.environ,
+        "SHOPPING_HOME": str(tmp_path / "home"),
+        "SHOPPING_S3_PORT": str(services.free_port()),
+        "SHOPPING_SNOWFLAKE_PORT": str(services.free_port()),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    command = [sys.executable, "-m", "shopping_assets.cli", "services", "start"]
+    starts = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
+    starts.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    try:
+        outputs = [start.communicate(timeout=300)[0] for start in starts]
+    finally:
+        for start in starts:
+            start.kill()
+            start.wait()
+    try:
+        assert [start.returncode for start in starts] == [0, 0], outputs
+        said = sorted(line for output in outputs for line in output.splitlines() if line.startswith("started:"))
+        assert said == ["started: nothing (already running)", "started: s3, snowflake"]
+    finally:
+        subprocess.run([*command[:-1], "stop"], env=env, capture_output=True, timeout=120)
+
+
 def test_every_make_target_and_readme_command_parses():
     """What a user types from the Makefile or the README reaches a handler, with its options."""
     import importlib

@@ -133,6 +133,19 @@ def _spawn(service: Service) -> None:
     service.pid_file.write_text(str(process.pid))
 
 
+@contextlib.contextmanager
+def start_lock(settings: Settings):
+    """Held by a command while it starts the services and bootstraps them: two commands starting
+    at once (a schedule's run and a manual one) would each spawn a server, and each replace the
+    same views, which the emulator refuses as a catalog conflict."""
+    import fcntl
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def start(settings: Settings, timeout: float = 60.0) -> list[str]:
     """Start whatever is not running yet; return the names of the services started."""
     if not settings.local:
