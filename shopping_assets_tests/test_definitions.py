@@ -82,8 +82,20 @@ def test_the_view_depends_on_everything_it_reads(defs):
 def test_dg_checks_and_lists_the_code_location():
     """What a new user runs first: both must see the project's one code location."""
     dg = PROJECT / ".venv" / "bin" / "dg"
-    checked = subprocess.run([dg, "check", "defs"], cwd=PROJECT, capture_output=True, text=True, timeout=180)
-    assert checked.returncode == 0 and "All definitions loaded successfully." in checked.stdout, checked.stderr
-    listed = subprocess.run([dg, "list", "defs", "--json"], cwd=PROJECT, capture_output=True, text=True, timeout=180)
-    assert listed.returncode == 0, listed.stderr
-    assert '"transaction_items"' in listed.stdout and '"weekly_refresh"' in listed.stdout
+    # side by side: each loads the code location in a process of its own
+    commands = {"check": [dg, "check", "defs"], "list": [dg, "list", "defs", "--json"]}
+    started = {
+        name: subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, command in commands.items()
+    }
+    try:
+        (checked, check_errors), (listed, list_errors) = (
+            process.communicate(timeout=180) for process in started.values()
+        )
+    finally:
+        for process in started.values():
+            process.kill()
+            process.wait()
+    assert started["check"].returncode == 0 and "All definitions loaded successfully." in checked, check_errors
+    assert started["list"].returncode == 0, list_errors
+    assert '"transaction_items"' in listed and '"weekly_refresh"' in listed
