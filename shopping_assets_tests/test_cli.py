@@ -168,8 +168,10 @@ def test_two_commands_starting_the_services_at_once_both_succeed(tmp_path):
         "DAGSTER_HOME": str(tmp_path / "dagster"),
     }
     command = [sys.executable, "-m", "shopping_assets.cli", "services", "start"]
-    starts = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
-    starts.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    starts = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     try:
         outputs = [start.communicate(timeout=300)[0] for start in starts]
     finally:

@@ -21,6 +21,17 @@ from fsspec.spec import AbstractFileSystem
 READ_AHEAD = 8
 
 
+def _file_entry(bucket: str, listed: dict[str, Any]) -> dict[str, Any]:
+    """fsspec's description of an object, from its entry in a listing."""
+    return {
+        "name": f"{bucket}/{listed['Key']}",
+        "size": listed["Size"],
+        "type": "file",
+        "LastModified": listed["LastModified"],
+        "ETag": listed["ETag"],
+    }
+
+
 class BotoS3FileSystem(AbstractFileSystem):
     protocol = ("s3", "s3a")
     cachable = False
@@ -55,8 +66,7 @@ class BotoS3FileSystem(AbstractFileSystem):
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
             for common in page.get("CommonPrefixes", []):
                 entries.append({"name": f"{bucket}/{common['Prefix'].rstrip('/')}", "size": 0, "type": "directory"})
-            for obj in page.get("Contents", []):
-                entries.append({"name": f"{bucket}/{obj['Key']}", "size": obj["Size"], "type": "file"})
+            entries += [_file_entry(bucket, obj) for obj in page.get("Contents", [])]
         if not entries and key:
             # `ls` of a file lists the file itself, as fsspec expects.
             return [self.info(path)] if detail else [f"{bucket}/{key}"]
@@ -81,14 +91,7 @@ class BotoS3FileSystem(AbstractFileSystem):
             prefix = f"{folder}/" if folder else ""
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
             for page in pages:
-                for obj in page.get("Contents", []):
-                    found[obj["Key"]] = {
-                        "name": f"{bucket}/{obj['Key']}",
-                        "size": obj["Size"],
-                        "type": "file",
-                        "LastModified": obj["LastModified"],
-                        "ETag": obj["ETag"],
-                    }
+                found.update((obj["Key"], _file_entry(bucket, obj)) for obj in page.get("Contents", []))
             self._listings[(bucket, folder)] = found
         return self._listings[(bucket, folder)]
 
