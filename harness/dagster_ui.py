@@ -25,6 +25,23 @@ mutation ($params: ExecutionParams!) {
   }
 }"""
 
+LAUNCH_BACKFILL = """
+mutation ($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+  }
+}"""
+BACKFILL = """
+query ($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status runs { id status tags { key value } } }
+    ... on PythonError { message }
+  }
+}"""
+REPOSITORY = {"repositoryLocationName": "shopping_assets", "repositoryName": "__repository__"}
 STATUS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime } } }"""
 STEPS = """query ($id: ID!) { runOrError(runId: $id) { ... on Run { stepStats { stepKey status } } } }"""
 
@@ -51,16 +68,28 @@ class UI:
         tags = [{"key": "dagster/partition", "value": partition}] if partition else []
         tags += [{"key": key, "value": value} for key, value in extra_tags.items()]
         params = {
-            "selector": {
-                "repositoryLocationName": "shopping_assets",
-                "repositoryName": "__repository__",
-                "jobName": job,
-            },
+            "selector": {**REPOSITORY, "jobName": job},
             "executionMetadata": {"tags": tags},
         }
         launched = self.graphql(LAUNCH, params=params)["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
         return launched["run"]["runId"]
+
+    def launch_backfill(self, params: dict) -> str:
+        """The call behind a Launch backfill button; the backfill's id."""
+        launched = self.graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        return launched["backfillId"]
+
+    def backfill_job(self, job: str, partitions: list[str] | None = None) -> str:
+        """The job's backfill of these partitions (default all), as its Partitions page launches it; its id."""
+        selector = {"partitionSetName": f"{job}_partition_set", "repositorySelector": REPOSITORY}
+        which = {"partitionNames": partitions} if partitions else {"allPartitions": True}
+        return self.launch_backfill({"selector": selector, **which})
+
+    def backfill(self, backfill_id: str) -> dict:
+        """The backfill's status and its runs (id, status, tags), as far as the daemon has got."""
+        return self.graphql(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
 
     def run(self, run_id: str) -> dict:
         """The run's status, startTime and endTime (epoch seconds; None until it starts or ends)."""
@@ -120,13 +149,3 @@ def dev_server(env: dict[str, str], log: Path, timeout: float = 90):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def materialise_month(ui: UI, month: str, log: Path) -> str:
-    """What a user launches from the UI to see a month in the view, as the schedule does: the
-    weekly run of the month (its reference tables, the month, the views, the snapshot). It must
-    succeed; its run id."""
-    run_id = ui.launch("weekly_job", month)
-    status = ui.wait(run_id, timeout=240)
-    assert status == "SUCCESS", f"weekly_job {month}: {status}\n{log.read_text()[-3000:]}"
-    return run_id

@@ -12,6 +12,7 @@ from shopping_assets.defs.schedules import monthly_audit, weekly_schedule
 from shopping_assets.instance import (
     INSTANCE_CONFIG,
     MONTH_ORDER_QUEUE,
+    PREVIOUS_CONFIGS,
     RUN_QUEUE_CONFIG,
     MonthOrderQueueMissing,
     require_month_order_queue,
@@ -191,7 +192,8 @@ def test_a_month_end_weeks_run_loads_both_months_then_writes_both_snapshots(make
 
 
 def test_the_cli_writes_an_instance_with_the_month_order_queue(tmp_path, monkeypatch):
-    """The instance the CLI creates lets one month-order run at a time, in the order requested."""
+    """The instance the CLI creates lets one month-order run at a time, in the order requested,
+    and looks at its queue every second."""
     from shopping_assets.cli import dagster_home
 
     monkeypatch.setenv("DAGSTER_HOME", "")  # restored (or removed) after the test, as dagster_home sets it
@@ -200,18 +202,20 @@ def test_the_cli_writes_an_instance_with_the_month_order_queue(tmp_path, monkeyp
     dagster_home(Settings.from_env())
     instance = instance_on(tmp_path / "dagster")
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    interval = instance.run_coordinator.dequeue_interval_seconds
     require_month_order_queue(instance)
     instance.dispose()
     assert limits == [{"key": MONTH_ORDER_QUEUE, "limit": 1}]
+    assert interval == 1
 
 
 def test_an_instance_an_earlier_cli_wrote_gets_the_month_order_queue_and_a_users_own_is_kept(tmp_path, monkeypatch):
     from shopping_assets.cli import dagster_home
 
-    earlier = INSTANCE_CONFIG.replace("shopping/month-order", "shopping/weekly")
     own = "telemetry:\n  enabled: true\n"
-    for written, expected in ((earlier, INSTANCE_CONFIG), (own, own)):
-        home = tmp_path / str(len(written))
+    pairs = (*((earlier, INSTANCE_CONFIG) for earlier in PREVIOUS_CONFIGS), (own, own))
+    for number, (written, expected) in enumerate(pairs):
+        home = tmp_path / str(number)
         home.mkdir()
         (home / "dagster.yaml").write_text(written)
         monkeypatch.setenv("DAGSTER_HOME", str(home))

@@ -1,8 +1,9 @@
 """The user's way in: `shopping-pipeline dev` serves the project in the Dagster UI.
 
-One dev server, one story (a server costs a minute to start, so the steps share it). A
-month is launched from the UI (the GraphQL call behind its Launch run button) as the weekly
-run, which the daemon runs in a run worker of its own; then the test reads what the UI says,
+One dev server, one story (a server costs a minute to start, so the steps share it). The
+last two months are backfilled from the UI (the GraphQL call behind weekly_job's Launch
+backfill): the daemon submits one run over the range, as the job's BackfillPolicy says, and
+runs it in a run worker of its own; then the test reads what the UI says,
 over GraphQL and in a real browser: headless Chromium (Debian's, `make browser`) driven by
 Playwright. Each page the browser opens is saved as a PNG in the test's tmp dir, or in
 $SHOPPING_UI_SCREENSHOTS (the README's come from there).
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
-from harness.dagster_ui import UI, dev_env, dev_server, materialise_month
+from harness.dagster_ui import UI, dev_env, dev_server
 
 LOCATION = """
 {
@@ -56,24 +58,42 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_month_launched_from_the_ui_lands_in_the_view_and_shows_in_the_browser(make_pipeline, tmp_path, screenshots):
+def test_months_backfilled_from_the_ui_land_in_the_view_in_one_run_and_show_in_the_browser(
+    make_pipeline, tmp_path, screenshots
+):
     from shopping_assets.partitions import monthly_partitions
 
     pipeline = make_pipeline(generate=True)
-    month = monthly_partitions(pipeline.settings).get_partition_keys()[-2]
+    months = monthly_partitions(pipeline.settings).get_partition_keys()[-2:]
     assets = {key.to_user_string() for key in pipeline.definitions().resolve_asset_graph().get_all_asset_keys()}
     log = tmp_path / "dev.log"
     with dev_server(dev_env(pipeline, tmp_path / "dagster"), log) as ui:
         _serves_every_asset_and_job(ui, assets)
-        run_id = materialise_month(ui, month, log)
+        backfill_id, run_id = _the_months_backfill_in_one_run(ui, months, log)
         steps = ui.steps(run_id)
         assert steps and set(steps.values()) == {"SUCCESS"}, steps
         view = pipeline.view()
         assert view and view == pipeline.expected_view()
         _runs_in_the_month_order_queue_run_one_at_a_time(ui, log)
         _the_browser_shows_the_graph_the_tables_and_the_run(
-            ui, pipeline, assets, month, run_id, len(steps), screenshots
+            ui, pipeline, assets, months, backfill_id, run_id, len(steps), screenshots
         )
+
+
+def _the_months_backfill_in_one_run(ui: UI, months: list[str], log: Path) -> tuple[str, str]:
+    """weekly_job's backfill of the months is one run over their range; the backfill's id and the run's."""
+    from shopping_assets.partitions import RANGE_END, RANGE_START
+
+    backfill_id = ui.backfill_job("weekly_job", months)
+    deadline = time.monotonic() + 120  # the backfill daemon looks at new backfills every 30 s
+    while not (runs := ui.backfill(backfill_id)["runs"]):
+        assert time.monotonic() < deadline, f"the daemon submitted no run\n{log.read_text()[-3000:]}"
+        time.sleep(1)
+    (run,) = runs
+    tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+    assert (tags.get(RANGE_START), tags.get(RANGE_END)) == (months[0], months[-1]), tags
+    assert ui.wait(run["id"], timeout=300) == "SUCCESS", log.read_text()[-3000:]
+    return backfill_id, run["id"]
 
 
 def _serves_every_asset_and_job(ui: UI, assets: set[str]) -> None:
@@ -98,7 +118,14 @@ def _runs_in_the_month_order_queue_run_one_at_a_time(ui: UI, log: Path) -> None:
 
 
 def _the_browser_shows_the_graph_the_tables_and_the_run(
-    ui: UI, pipeline, assets: set[str], month: str, run_id: str, steps: int, screenshots: Path
+    ui: UI,
+    pipeline,
+    assets: set[str],
+    months: list[str],
+    backfill_id: str,
+    run_id: str,
+    steps: int,
+    screenshots: Path,
 ) -> None:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make browser` installs Debian's chromium for the UI tests"
     from playwright.sync_api import expect, sync_playwright
@@ -151,9 +178,9 @@ def _the_browser_shows_the_graph_the_tables_and_the_run(
             shows_table(tables.PURCHASE_COUNTS.qualified(pipeline.settings.database))
             page.screenshot(path=screenshots / "purchase-counts.png", animations="disabled")
 
-            # the month's weekly run: every step succeeded
+            # the backfill's run over the months (in the backfill's breadcrumb): every step succeeded
             page.goto(f"{ui.url}/runs/{run_id}")
-            shows("Success", "weekly_job", f"partition: {month}", f"Succeeded ({steps})", "RUN_SUCCESS")
+            shows("Success", "weekly_job", backfill_id, f"Succeeded ({steps})", "RUN_SUCCESS")
             # and its Gantt chart, which animates until then, draws them done
             page.wait_for_function(GANTT_DONE)
             page.screenshot(path=screenshots / "run.png", animations="disabled")
