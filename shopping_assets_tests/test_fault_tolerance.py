@@ -236,6 +236,7 @@ def test_s3_errors_and_resets_are_retried_and_the_view_is_exact(make_pipeline, s
 
 def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(make_pipeline, settings, tmp_path):
     from harness.fault_proxy import FaultProxy, passes
+    from shopping_assets.resources.lake import UPLOAD_THREADS
 
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     pipeline.run_job("reference_job")
@@ -247,7 +248,8 @@ def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(mak
 
     with FaultProxy(settings.s3_port, slow_down) as proxy:
         flaky = _behind_proxy(pipeline, "s3", proxy)
-        flaky.settings = replace(flaky.settings, s3_max_attempts=2)  # fewer of botocore's backoffs to sit through
+        # fewer of botocore's backoffs and shorter waits between step attempts to sit through
+        flaky.settings = replace(flaky.settings, s3_max_attempts=2, step_retry_delay=0.25)
         outcome = flaky.run("transactions_job", raise_on_error=False, partition_range=RANGE)
         assert not outcome.success
         assert outcome.retries == 3  # the RetryPolicy's, each step attempt after botocore's own retries
@@ -256,6 +258,8 @@ def test_s3_down_fails_the_step_naming_s3_and_the_call_then_a_rerun_succeeds(mak
         assert "SlowDown" in message
         # the range's first file was asked for twice (botocore's two attempts) in each of the 4 step attempts
         assert max(requested.values()) >= 2 * 4
+        # and each attempt stopped at the first refusal: most of the range's 60 day files were never tried
+        assert len(requested) <= 2 * UPLOAD_THREADS < 60
 
         proxy.plan = passes
         flaky.load(MONTHS)

@@ -107,9 +107,15 @@ class Lake(ConfigurableResource):
                 pool.submit(client.upload_file, str(path), self.bucket, self.prefix + key)
                 for key, path in sorted(files.items())
             ]
-            for number, upload in enumerate(as_completed(uploads), start=1):
-                upload.result()
-                checkpoints.reached(f"upload:{number}")
+            try:
+                for number, upload in enumerate(as_completed(uploads), start=1):
+                    upload.result()
+                    checkpoints.reached(f"upload:{number}")
+            except BaseException:
+                # the rest would fail as this one did, each after botocore's backoffs: fail the step now
+                for upload in uploads:
+                    upload.cancel()
+                raise
         size = sum(path.stat().st_size for path in files.values())
         listed = self.list_keys(client, folder)
         stale = sorted(set(listed) - set(files))
