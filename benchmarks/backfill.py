@@ -1,6 +1,6 @@
 """`python -m benchmarks.backfill`: loading a whole history, as a user times it.
 
-Three timings on one generated input folder, each in fresh state (its own SHOPPING_HOME and
+Timings on one generated input folder, each in fresh state (its own SHOPPING_HOME and
 Snowflake database, the embedded services started by the command itself):
 - `shopping-pipeline run --input-dir` over every month, and over the last month alone;
 - two UI backfills, each on its own `shopping-pipeline dev`, timed from the launch until the
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -63,16 +64,15 @@ def timed_run(work: Path, name: str, input_dir: Path) -> dict:
     return {"seconds": round(seconds, 1), "summary": done.stdout.strip().splitlines()[-1]}
 
 
-def backfill_params(ui, which: str) -> tuple[dict, int]:
-    """The launchPartitionBackfill parameters of one of BACKFILLS, and how many assets it covers."""
+def backfill_launcher(ui, which: str) -> tuple[Callable[[], str], int]:
+    """What launches one of BACKFILLS (returning its id), and how many assets it covers."""
     if which == "ui_backfill":
         keys = [node["assetKey"] for node in ui.graphql(ASSETS)["assetNodes"]]
-        return {"assetSelection": keys, "allPartitions": True, "title": "benchmarks.backfill"}, len(keys)
+        return lambda: ui.launch_backfill({"assetSelection": keys, "allPartitions": True}), len(keys)
     from harness.dagster_ui import REPOSITORY
 
-    assets = len(ui.graphql(JOB_ASSETS, job={**REPOSITORY, "pipelineName": "weekly_job"})["assetNodes"])
-    selector = {"partitionSetName": "weekly_job_partition_set", "repositorySelector": REPOSITORY}
-    return {"selector": selector, "allPartitions": True, "title": "benchmarks.backfill"}, assets
+    assets = ui.graphql(JOB_ASSETS, job={**REPOSITORY, "pipelineName": "weekly_job"})["assetNodes"]
+    return lambda: ui.backfill_job("weekly_job"), len(assets)
 
 
 def ui_backfill(work: Path, input_dir: Path, timeout: float, which: str) -> dict:
@@ -80,9 +80,9 @@ def ui_backfill(work: Path, input_dir: Path, timeout: float, which: str) -> dict
 
     env = environment(work, which, input_dir)
     with dev_server(env, work / f"{which}.log", timeout=180) as ui:
-        params, assets = backfill_params(ui, which)
+        launch, assets = backfill_launcher(ui, which)
         started = time.perf_counter()
-        backfill_id = ui.launch_backfill(params)
+        backfill_id = launch()
         while True:
             backfill = ui.backfill(backfill_id)
             if backfill["status"] not in {"REQUESTED", "CANCELING", "FAILING"}:
