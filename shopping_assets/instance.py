@@ -21,16 +21,16 @@ run_queue:
     - key: {MONTH_ORDER_QUEUE}
       limit: 1
 """
+_NO_TELEMETRY = "telemetry:\n  enabled: false\n"
 # the queue is looked at every second (Dagster's default is 5), so a run launched from the UI
 # starts within a second of its turn
-INSTANCE_CONFIG = "telemetry:\n  enabled: false\n" + RUN_QUEUE_CONFIG + "  dequeue_interval_seconds: 1\n"
+INSTANCE_CONFIG = _NO_TELEMETRY + RUN_QUEUE_CONFIG + "  dequeue_interval_seconds: 1\n"
 
 # What earlier versions of the CLI wrote; an instance holding one of them gets the current config.
-_WITHOUT_INTERVAL = "telemetry:\n  enabled: false\n" + RUN_QUEUE_CONFIG
 PREVIOUS_CONFIGS = (
-    "telemetry:\n  enabled: false\n",
-    _WITHOUT_INTERVAL.replace(MONTH_ORDER_QUEUE, "shopping/weekly"),
-    _WITHOUT_INTERVAL,
+    _NO_TELEMETRY,
+    _NO_TELEMETRY + RUN_QUEUE_CONFIG.replace(MONTH_ORDER_QUEUE, "shopping/weekly"),
+    _NO_TELEMETRY + RUN_QUEUE_CONFIG,
 )
 
 
