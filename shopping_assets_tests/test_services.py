@@ -38,6 +38,9 @@ def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, system_
             assert conn.cursor().execute("SELECT X FROM KEPT.PUBLIC.T").fetchall() == [(42,)]
         # starting again is a no-op while they run
         assert services.start(own) == []
+        # the S3 server's log holds its start and stop, not a line per request
+        (s3_service,) = (service for service in services.services(own) if service.name == "s3")
+        assert "GET /kept/a/b.json" not in s3_service.log_file.read_text()
     finally:
         services.stop(own)
     assert sorted(path.name for path in system_tmp.iterdir()) == []
@@ -127,3 +130,57 @@ def test_the_emulators_s3_reads_list_each_folder_once_a_statement(settings):
     fs.new_statement()
     assert fs.info("s3://listings/d/2024-05-04.json")["size"] == 3
     assert calls.count("ListObjectsV2") == 2
+
+
+def test_the_emulator_describes_each_result_as_describing_its_statement_again_would(monkeypatch):
+    # the server answers every statement with its result's columns (their rowtype): read from
+    # DuckDB's own description of the result instead of running DESCRIBE <statement> again
+    from fakesnow.cursor import FakeSnowflakeCursor
+    from fakesnow.instance import FakeSnow
+    from fakesnow.rowtype import describe_as_rowtype
+
+    from shopping_assets.embedded import snowflake_server
+
+    for name in ("_execute", "_describe_last_sql"):  # restored after the test
+        monkeypatch.setattr(FakeSnowflakeCursor, name, getattr(FakeSnowflakeCursor, name))
+    describe_again = FakeSnowflakeCursor._describe_last_sql
+    snowflake_server._describe_from_the_result()
+
+    cursor = FakeSnow().connect(database="D", schema="S").cursor()
+    statements = [
+        "CREATE TABLE T (N NUMBER(10, 2) NOT NULL, S VARCHAR, V VARIANT, A ARRAY, O OBJECT, "
+        "TS TIMESTAMP_NTZ, TL TIMESTAMP_LTZ, D DATE, B BOOLEAN, F FLOAT)",
+        "INSERT INTO T SELECT 1.5, 'x', PARSE_JSON('{\"k\": 1}'), ARRAY_CONSTRUCT(1), OBJECT_CONSTRUCT('k', 1), "
+        "'2024-05-01 09:00:00', '2024-05-01 09:00:00', '2024-05-01', TRUE, 0.5",
+        "SELECT * FROM T",
+        "SELECT N * 2 AS DOUBLED, COUNT(*) OVER () AS ROWS_SEEN, V:k::INT AS K FROM T WHERE S = %(s)s",
+        "UPDATE T SET S = 'y' WHERE B",
+        "SHOW TABLES",
+        "DESCRIBE TABLE T",
+        "BEGIN",
+        "DELETE FROM T",
+        "COMMIT",
+    ]
+    described = []
+    for statement in statements:
+        cursor.execute(statement, {"s": "x"} if "%(s)s" in statement else None)
+        described.append(cursor._describe_last_sql())
+        assert describe_as_rowtype(described[-1]) == describe_as_rowtype(describe_again(cursor)), statement
+    # a SELECT of every type: its columns, by name and DuckDB type
+    assert [(name, kind) for name, kind, *_ in described[2]] == [
+        ("N", "DECIMAL(10,2)"),
+        ("S", "VARCHAR"),
+        ("V", "JSON"),
+        ("A", "JSON"),
+        ("O", "JSON"),
+        ("TS", "TIMESTAMP"),
+        ("TL", "TIMESTAMP WITH TIME ZONE"),
+        ("D", "DATE"),
+        ("B", "BOOLEAN"),
+        ("F", "DOUBLE"),
+    ]
+    # a result fetched again by its query id is described from its own statement
+    first = cursor.execute("SELECT 1 AS ONE").sfqid
+    cursor.execute("SELECT 'two' AS TWO")
+    cursor.execute(f"SELECT * FROM TABLE(RESULT_SCAN('{first}'))")
+    assert [column[:2] for column in cursor._describe_last_sql()] == [("ONE", "INTEGER")]

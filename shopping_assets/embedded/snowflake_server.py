@@ -21,6 +21,8 @@ What differs from `fakesnow -s`:
 - a transaction left open by a client that died (SIGKILL, lost machine) is rolled
   back once it has been idle for --detached-timeout seconds, as Snowflake aborts
   a detached transaction that blocks others after 5 idle minutes;
+- a result's columns come from DuckDB's description of it, where fakesnow parses and runs
+  `DESCRIBE <statement>` again after every statement;
 - internal-stage files live beside the state, where fakesnow would leave a new
   folder in /tmp at every start.
 All of it reaches into fakesnow's module state, which is why fakesnow is pinned exactly.
@@ -126,6 +128,30 @@ def _conflicts_as_lock_errors() -> None:
     FakeSnowflakeCursor.execute = execute
 
 
+def _describe_from_the_result() -> None:
+    """Describe a statement's result from DuckDB's own description of it: fakesnow parses and
+    runs `DESCRIBE <statement>` again after every statement, which costs a fifth of its time."""
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    run, describe_again = FakeSnowflakeCursor._execute, FakeSnowflakeCursor._describe_last_sql
+
+    def _execute(self, transformed, params=None):
+        self._described = None
+        run(self, transformed, params)
+        # (a result restored from fakesnow's cache keeps its own statement: described again)
+        if self._last_transformed is transformed and self._duck_conn.description is not None:
+            self._described = (self._last_sql, self._duck_conn.description)
+
+    def _describe_last_sql(self):
+        described = getattr(self, "_described", None)
+        if described is None or described[0] is not self._last_sql:
+            return describe_again(self)
+        return [(name, str(kind), "YES", None, None, None) for name, kind, *_ in described[1]]
+
+    FakeSnowflakeCursor._execute = _execute
+    FakeSnowflakeCursor._describe_last_sql = _describe_last_sql
+
+
 def _abort_detached_transactions(server_module, timeout: float) -> None:
     """Roll back transactions whose client has gone quiet for `timeout` seconds."""
     lock = threading.Lock()
@@ -225,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     _master_token(fakesnow.server)
     _close_on_delete(fakesnow.server)
     _conflicts_as_lock_errors()
+    _describe_from_the_result()
     _abort_detached_transactions(fakesnow.server, args.detached_timeout)
     _listings_per_statement(fakesnow.server, filesystem)
 
