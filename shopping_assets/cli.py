@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -54,15 +54,16 @@ def dagster_home(settings: Settings) -> Path:
 
 
 @contextmanager
-def services_up(settings: Settings) -> Iterator[None]:
+def services_up(settings: Settings, meanwhile: Callable[[], object] | None = None) -> Iterator[None]:
     """The embedded services for the duration of a command, bootstrapped for the configured
-    bucket and database; stopped after only if started here. Production needs neither."""
+    bucket and database; stopped after only if started here. Production needs neither.
+    `meanwhile` runs while the servers boot (a command's own imports take as long)."""
     if not settings.local:
         yield
         return
     from shopping_assets.embedded import services
 
-    started = start_services(settings)
+    started = start_services(settings, meanwhile)
     try:
         yield
     finally:
@@ -70,13 +71,13 @@ def services_up(settings: Settings) -> Iterator[None]:
             services.stop(settings)
 
 
-def start_services(settings: Settings) -> list[str]:
+def start_services(settings: Settings, meanwhile: Callable[[], object] | None = None) -> list[str]:
     """Start the embedded services not running yet and bootstrap them, one command at a time;
     the names of those started (stopped again if the bootstrap fails)."""
     from shopping_assets.embedded import bootstrap, services
 
     with services.start_lock(settings):
-        started = services.start(settings)
+        started = services.start(settings, meanwhile=meanwhile)
         try:
             bootstrap.apply(settings)
         except BaseException:
@@ -112,23 +113,27 @@ def months_to_run(settings: Settings, inputs, months: int, end: date) -> tuple[S
     return settings, keys
 
 
+def _import_definitions() -> None:
+    import shopping_assets.definitions  # noqa: F401 (seconds of Dagster and Snowflake imports)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
-
-    from shopping_assets.definitions import build_definitions
-    from shopping_assets.export import export_table
-    from shopping_assets.resources import input_data
-    from shopping_assets.runner import materialise_all
-
     settings = Settings.from_env()
     dagster_home(settings)
     end = date.fromisoformat(args.end) if args.end else date.today()
     overrides = {"input_dir": str(Path(args.input_dir).resolve()), "generate": False} if args.input_dir else {}
-    inputs = input_data(settings, end_date=end.isoformat(), **overrides)
     started_at = time.monotonic()
-    settings, months = months_to_run(settings, inputs, args.months, end)
-    widen_first_month(settings.first_month)
-    with services_up(settings):
+    with services_up(settings, meanwhile=_import_definitions):
+        from dagster import DagsterInstance
+
+        from shopping_assets.definitions import build_definitions
+        from shopping_assets.export import export_table
+        from shopping_assets.resources import input_data
+        from shopping_assets.runner import materialise_all
+
+        inputs = input_data(settings, end_date=end.isoformat(), **overrides)
+        settings, months = months_to_run(settings, inputs, args.months, end)
+        widen_first_month(settings.first_month)
         defs = build_definitions(settings, inputs)
         print(f"{'month':<8} {'files':>6} {'lines':>10} {'loaded':>10} {'quarantined':>12} {'basket lines':>13}")
         view = materialise_all(

@@ -110,7 +110,7 @@ def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month
     pipeline = make_pipeline(generate=True)
     job = _definitions(pipeline).resolve_job_def("weekly_job")
     request = _tick(instance, "2024-03-11")
-    result = job.execute_in_process(instance=DagsterInstance.get(), partition_key=request.partition_key)
+    result = job.execute_in_process(instance=pipeline.instance, partition_key=request.partition_key)
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
     assert events["transaction_items"].partition == "2024-03-01"
     assert events["raw_customers"].partition is None and events["purchase_counts"].partition is None
@@ -134,7 +134,7 @@ def test_a_ticks_run_loads_the_month_recreates_the_views_and_publishes_the_month
 def test_the_monthly_audit_runs_the_whole_history_checks(make_pipeline):
     pipeline = make_pipeline(generate=True)
     pipeline.materialise(["2024-03-01"])
-    result = _definitions(pipeline).resolve_job_def("audit_job").execute_in_process(instance=DagsterInstance.get())
+    result = _definitions(pipeline).resolve_job_def("audit_job").execute_in_process(instance=pipeline.instance)
     evaluations = result.get_asset_check_evaluations()
     assert sorted((e.asset_key.to_user_string(), e.check_name, e.passed) for e in evaluations) == [
         ("customers_history", "valid_intervals", True),
@@ -175,7 +175,7 @@ def test_a_month_end_weeks_run_loads_both_months_then_writes_both_snapshots(make
     request = _tick(instance, "2024-03-04")
     assert _months(request) == ["2024-02-01", "2024-03-01"]
     job = _definitions(pipeline).resolve_job_def("weekly_job")
-    result = job.execute_in_process(instance=DagsterInstance.get(), tags=request.tags)
+    result = job.execute_in_process(instance=pipeline.instance, tags=request.tags)
 
     assert result.success
     snapshots = {

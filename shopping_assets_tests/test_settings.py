@@ -86,7 +86,6 @@ def test_no_configured_secret_reaches_logs_or_metadata(make_pipeline, monkeypatc
     or metadata (a step that logged its environment or its resolved config would fail this). That
     prod resources read them only as EnvVars, and alerts keep them out of messages and errors, are
     the tests above and test_alerts.test_secrets_stay_out_of_reprs_and_errors."""
-    from dagster import DagsterInstance
 
     from data_generator import GeneratorConfig, generate
 
@@ -106,7 +105,7 @@ def test_no_configured_secret_reaches_logs_or_metadata(make_pipeline, monkeypatc
     pipeline = make_pipeline(root)
     pipeline.materialise(["2024-03-01"])
 
-    instance = DagsterInstance.get()
+    instance = pipeline.instance
     text = []
     for run in instance.get_runs(limit=20):
         text.append(repr(run.run_config) + repr(run.tags))

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,11 +147,12 @@ def start_lock(settings: Settings):
         yield
 
 
-def start(settings: Settings, timeout: float = 60.0) -> list[str]:
-    """Start whatever is not running yet; return the names of the services started."""
+def start(settings: Settings, timeout: float = 60.0, meanwhile: Callable[[], object] | None = None) -> list[str]:
+    """Start whatever is not running yet; return the names of the services started. The servers
+    boot side by side, and `meanwhile` runs in this process while they do."""
     if not settings.local:
         raise ServiceError("SHOPPING_DEPLOYMENT=prod uses AWS and Snowflake; there are no embedded services to start")
-    started = []
+    starting = []
     for service in services(settings):
         if service.pid() and service.listening():
             continue
@@ -159,16 +161,20 @@ def start(settings: Settings, timeout: float = 60.0) -> list[str]:
                 f"port {service.port} on 127.0.0.1 is taken by another program; "
                 f"set SHOPPING_{service.name.upper()}_PORT to a free port"
             )
+        starting.append(service)
+    for service in starting:
         _spawn(service)
-        started.append(service.name)
-        deadline = time.monotonic() + timeout
+    if meanwhile is not None:
+        meanwhile()
+    deadline = time.monotonic() + timeout
+    for service in starting:
         while not service.ready():
             if service.pid() is None:
                 raise ServiceError(f"embedded {service.name} server exited on start; see {service.log_file}")
             if time.monotonic() > deadline:
                 raise ServiceError(f"embedded {service.name} server not ready at {service.url} after {timeout:.0f} s")
             time.sleep(0.1)
-    return started
+    return [service.name for service in starting]
 
 
 def stop(settings: Settings, timeout: float = 60.0) -> list[str]:
