@@ -46,6 +46,25 @@ def test_objects_and_tables_survive_a_stop_and_start(settings, tmp_path, system_
     assert sorted(path.name for path in system_tmp.iterdir()) == []
 
 
+def test_a_command_failing_while_the_services_boot_leaves_none_running(settings, tmp_path):
+    import os
+
+    own = replace(settings, home=tmp_path / "home", s3_port=services.free_port(), snowflake_port=services.free_port())
+    booting: list[int] = []
+
+    def fails() -> None:  # the command's own work while the servers boot (run imports Dagster)
+        booting.extend(service.pid() for service in services.services(own))
+        raise RuntimeError("the command failed")
+
+    with pytest.raises(RuntimeError, match="the command failed"):
+        services.start(own, meanwhile=fails)
+    assert len(booting) == 2 and all(booting)
+    for pid in booting:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not any(own.home.rglob("*.pid"))
+
+
 def test_a_taken_port_is_reported(settings, tmp_path):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

@@ -164,37 +164,45 @@ def start(settings: Settings, timeout: float = 60.0, meanwhile: Callable[[], obj
         starting.append(service)
     for service in starting:
         _spawn(service)
-    if meanwhile is not None:
-        meanwhile()
-    deadline = time.monotonic() + timeout
-    for service in starting:
-        while not service.ready():
-            if service.pid() is None:
-                raise ServiceError(f"embedded {service.name} server exited on start; see {service.log_file}")
-            if time.monotonic() > deadline:
-                raise ServiceError(f"embedded {service.name} server not ready at {service.url} after {timeout:.0f} s")
-            time.sleep(0.1)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        deadline = time.monotonic() + timeout
+        for service in starting:
+            while not service.ready():
+                if service.pid() is None:
+                    raise ServiceError(f"embedded {service.name} server exited on start; see {service.log_file}")
+                if time.monotonic() > deadline:
+                    raise ServiceError(
+                        f"embedded {service.name} server not ready at {service.url} after {timeout:.0f} s"
+                    )
+                time.sleep(0.1)
+    except BaseException:
+        for service in reversed(starting):  # none left running that this call started
+            _stop(service)
+        raise
     return [service.name for service in starting]
 
 
 def stop(settings: Settings, timeout: float = 60.0) -> list[str]:
     """Stop the services in reverse order, letting each save its state; return those stopped."""
-    stopped = []
-    for service in reversed(services(settings)):
-        pid = service.pid()
-        if pid is None:
-            continue
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while service.pid() is not None and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.1)
-        if service.pid() is not None:
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
-        service.pid_file.unlink(missing_ok=True)
-        stopped.append(service.name)
-    return stopped
+    return [service.name for service in reversed(services(settings)) if _stop(service, timeout)]
+
+
+def _stop(service: Service, timeout: float = 60.0) -> bool:
+    pid = service.pid()
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while service.pid() is not None and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.1)
+    if service.pid() is not None:
+        os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+    service.pid_file.unlink(missing_ok=True)
+    return True
 
 
 def _reap(pid: int) -> None:
