@@ -81,11 +81,13 @@ class UI:
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
         return launched["backfillId"]
 
-    def backfill_job(self, job: str, partitions: list[str] | None = None) -> str:
-        """The job's backfill of these partitions (default all), as its Partitions page launches it; its id."""
+    def backfill_job(self, job: str, partitions: list[str] | None = None, **tags: str) -> str:
+        """The job's backfill of these partitions (default all), with these tags on its runs, as its
+        Partitions page launches it; its id."""
         selector = {"partitionSetName": f"{job}_partition_set", "repositorySelector": REPOSITORY}
         which = {"partitionNames": partitions} if partitions else {"allPartitions": True}
-        return self.launch_backfill({"selector": selector, **which})
+        tagged = {"tags": [{"key": key, "value": value} for key, value in tags.items()]} if tags else {}
+        return self.launch_backfill({"selector": selector, **which, **tagged})
 
     def backfill(self, backfill_id: str) -> dict:
         """The backfill's status and its runs (id, status, tags), as far as the daemon has got."""

@@ -3,7 +3,8 @@
 One dev server, one story (a server costs a minute to start, so the steps share it). The
 last two months are backfilled from the UI (the GraphQL call behind weekly_job's Launch
 backfill): the daemon submits one run over the range, as the job's BackfillPolicy says, and
-runs it in a run worker of its own; then the test reads what the UI says,
+runs it in a run worker of its own, in the month-order queue with two more runs; then the
+test reads what the UI says,
 over GraphQL and in a real browser: headless Chromium (Debian's, `make browser`) driven by
 Playwright. Each page the browser opens is saved as a PNG in the test's tmp dir, or in
 $SHOPPING_UI_SCREENSHOTS (the README's come from there).
@@ -11,6 +12,7 @@ $SHOPPING_UI_SCREENSHOTS (the README's come from there).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -69,30 +71,39 @@ def test_months_backfilled_from_the_ui_land_in_the_view_in_one_run_and_show_in_t
     log = tmp_path / "dev.log"
     with dev_server(dev_env(pipeline, tmp_path / "dagster"), log) as ui:
         _serves_every_asset_and_job(ui, assets)
-        backfill_id, run_id = _the_months_backfill_in_one_run(ui, months, log)
+        backfill_id, run_id = _the_months_backfill_in_one_run_queued_with_two_more(ui, months, log)
         steps = ui.steps(run_id)
         assert steps and set(steps.values()) == {"SUCCESS"}, steps
         view = pipeline.view()
         assert view and view == pipeline.expected_view()
-        _runs_in_the_month_order_queue_run_one_at_a_time(ui, log)
         _the_browser_shows_the_graph_the_tables_and_the_run(
             ui, pipeline, assets, backfill_id, run_id, len(steps), screenshots
         )
 
 
-def _the_months_backfill_in_one_run(ui: UI, months: list[str], log: Path) -> tuple[str, str]:
-    """weekly_job's backfill of the months is one run over their range; the backfill's id and the run's."""
+def _the_months_backfill_in_one_run_queued_with_two_more(ui: UI, months: list[str], log: Path) -> tuple[str, str]:
+    """weekly_job's backfill of the months is one run over their range. Tagged for the month-order
+    queue (as the Launch backfill dialog's tags can), its run waits its turn there with two
+    publish_job runs launched beside it: the three run one at a time, none started before the one
+    ahead of it ended (without the instance's limit they would overlap). The backfill's id and its
+    run's."""
+    from shopping_assets.instance import MONTH_ORDER_QUEUE
     from shopping_assets.partitions import range_tags
 
-    backfill_id = ui.backfill_job("weekly_job", months)
+    backfill_id = ui.backfill_job("weekly_job", months, **{MONTH_ORDER_QUEUE: "test"})
+    others = [ui.launch("publish_job", **{MONTH_ORDER_QUEUE: "test"}) for _ in range(2)]
     deadline = time.monotonic() + 120  # the backfill daemon looks at new backfills every 30 s
     while not (runs := ui.backfill(backfill_id)["runs"]):
         assert time.monotonic() < deadline, f"the daemon submitted no run\n{log.read_text()[-3000:]}"
         time.sleep(1)
     (run,) = runs
     tags = {tag["key"]: tag["value"] for tag in run["tags"]}
-    assert range_tags(months[0], months[-1]).items() <= tags.items(), tags
+    assert {**range_tags(months[0], months[-1]), MONTH_ORDER_QUEUE: "test"}.items() <= tags.items(), tags
     assert ui.wait(run["id"], timeout=300) == "SUCCESS", log.read_text()[-3000:]
+    assert [ui.wait(other) for other in others] == ["SUCCESS", "SUCCESS"], log.read_text()[-3000:]
+    spans = sorted((ui.run(run_id)["startTime"], ui.run(run_id)["endTime"]) for run_id in [run["id"], *others])
+    assert all(start < end for start, end in spans), spans
+    assert all(before[1] <= after[0] for before, after in itertools.pairwise(spans)), spans
     return backfill_id, run["id"]
 
 
@@ -104,17 +115,6 @@ def _serves_every_asset_and_job(ui: UI, assets: set[str]) -> None:
     assert {"/".join(node["assetKey"]["path"]) for node in repository["assetNodes"]} == assets
     jobs = {job["name"] for job in repository["jobs"]}
     assert {"reference_job", "transactions_job", "publish_job", "weekly_job", "audit_job"} <= jobs
-
-
-def _runs_in_the_month_order_queue_run_one_at_a_time(ui: UI, log: Path) -> None:
-    from shopping_assets.instance import MONTH_ORDER_QUEUE
-
-    # launched back to back: the daemon starts the second only after the first has ended
-    # (without the instance's limit both would start at once)
-    first, second = (ui.launch("publish_job", **{MONTH_ORDER_QUEUE: "test"}) for _ in range(2))
-    assert [ui.wait(first), ui.wait(second)] == ["SUCCESS", "SUCCESS"], log.read_text()[-3000:]
-    before, after = ui.run(first), ui.run(second)
-    assert before["startTime"] < before["endTime"] <= after["startTime"], (before, after)
 
 
 def _the_browser_shows_the_graph_the_tables_and_the_run(
