@@ -186,6 +186,24 @@ class Pipeline:
 
 
 @pytest.fixture
+def lake(settings):
+    """The session's embedded S3, under a prefix of this test's own."""
+    import uuid
+
+    from dagster_aws.s3 import S3Resource
+
+    from shopping_assets.resources.lake import Lake
+
+    s3 = S3Resource(
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="embedded",
+        aws_secret_access_key="embedded",
+    )
+    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/")
+
+
+@pytest.fixture
 def make_pipeline(deployment, settings, tmp_path: Path):
     def make(input_dir: Path | None = None, generate: bool = False) -> Pipeline:
         return Pipeline(deployment.target("test"), input_dir or tmp_path / "input", generate)

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-from dagster_aws.s3 import S3Resource
-
-from shopping_assets.resources.lake import SINGLE_REQUEST_BYTES, Lake
-
-
-@pytest.fixture
-def lake(settings) -> Lake:
-    s3 = S3Resource(
-        endpoint_url=settings.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="embedded",
-        aws_secret_access_key="embedded",
-    )
-    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/")
+from shopping_assets.resources.lake import SINGLE_REQUEST_BYTES
 
 
 def test_a_mirror_puts_small_files_in_one_request_large_ones_in_parts_and_drops_stale_objects(lake, tmp_path):

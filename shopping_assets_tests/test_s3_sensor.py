@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from dagster import (
     SensorResult,
     build_sensor_context,
 )
-from dagster_aws.s3 import S3Resource
 
 from shopping_assets.defs import bucket_sensor as sensors
 from shopping_assets.defs.jobs import bucket_transactions_job
@@ -31,18 +29,6 @@ from shopping_assets_tests.conftest import instance_on
 
 MONTHLY = monthly_partitions(replace(Settings.from_env(), first_month="2015-01"))
 new_transaction_files = sensors.bucket_sensor(MONTHLY)
-
-
-@pytest.fixture
-def lake(settings) -> Lake:
-    """The session's embedded S3, under a prefix of this test's own."""
-    s3 = S3Resource(
-        endpoint_url=settings.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="embedded",
-        aws_secret_access_key="embedded",
-    )
-    return Lake(s3=s3, bucket=settings.bucket, prefix=f"test-{uuid.uuid4().hex[:8]}/")
 
 
 class Objects:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from boto3.exceptions import Boto3Error
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
@@ -17,9 +18,9 @@ from shopping_assets.errors import ServiceCallError
 
 S3_ERRORS = (BotoCoreError, ClientError, Boto3Error)
 UPLOAD_THREADS = 4
-# boto3's own multipart threshold: a smaller file goes up in one PutObject, which costs half the
+# below boto3's own multipart threshold (8 MB) a file goes up in one PutObject, which costs half the
 # client's time of upload_file's transfer machinery (day files are a few KB to a few MB)
-SINGLE_REQUEST_BYTES = 8 * 1024 * 1024
+SINGLE_REQUEST_BYTES = TransferConfig().multipart_threshold
 LIST_PAGE_SIZE = 1000  # S3's maximum per ListObjectsV2 page; the paginator follows continuation tokens
 
 
