@@ -7,7 +7,8 @@ it kills the process with SIGKILL when it reaches <point> (no cleanup, no rollba
 closed sessions: what an OOM kill or a lost machine does). `<point>=sleep:<seconds>`
 stalls there instead (a slow statement), and `<point>=barrier:<N>:<folder>` waits there
 until N processes have reached it (each leaves a file in <folder>), so that they pass
-the point together. The product itself never reads SHOPPING_FAULT_POINT.
+the point together. Several `<point>=<action>` entries join with `;`. The product itself
+never reads SHOPPING_FAULT_POINT.
 
 The points:
 - `upload:N`         after the N-th object of an upload to the bucket
@@ -29,12 +30,12 @@ VARIABLE = "SHOPPING_FAULT_POINT"
 
 
 def act_at(wanted: str):
-    """The hook for SHOPPING_FAULT_POINT's value."""
-    target, _, action = wanted.partition("=")
+    """The hook for SHOPPING_FAULT_POINT's value: one `<point>=<action>`, or several joined by `;`."""
+    actions = dict(entry.partition("=")[::2] for entry in wanted.split(";"))
 
     def hook(point: str) -> None:
-        if point == target:
-            act(action)
+        if point in actions:
+            act(actions[point])
 
     return hook
 

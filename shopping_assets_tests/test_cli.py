@@ -157,7 +157,8 @@ def test_run_then_export_on_services_neither_left_running(starter_folder, tmp_pa
 @pytest.mark.services  # the commands start services of their own
 def test_two_commands_starting_the_services_at_once_both_succeed(tmp_path):
     """A schedule's run and a manual one may start together: one starts and bootstraps the
-    services while the other waits, then finds them running."""
+    services while the other waits, then finds them running. Neither imports Dagster: the
+    bootstrap needs only the Snowflake connector."""
     from shopping_assets.embedded import services
 
     env = {
@@ -167,7 +168,7 @@ def test_two_commands_starting_the_services_at_once_both_succeed(tmp_path):
         "SHOPPING_SNOWFLAKE_PORT": str(services.free_port()),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
     }
-    command = [sys.executable, "-m", "shopping_assets.cli", "services", "start"]
+    command = [sys.executable, "-c", _importing(*DAGSTER), "services", "start"]
     starts = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(2)
@@ -182,8 +183,10 @@ def test_two_commands_starting_the_services_at_once_both_succeed(tmp_path):
         assert [start.returncode for start in starts] == [0, 0], outputs
         said = sorted(line for output in outputs for line in output.splitlines() if line.startswith("started:"))
         assert said == ["started: nothing (already running)", "started: s3, snowflake"]
+        assert [output.splitlines()[-1] for output in outputs] == ["[]", "[]"], outputs
     finally:
-        subprocess.run([*command[:-1], "stop"], env=env, capture_output=True, timeout=120)
+        stop = [sys.executable, "-m", "shopping_assets.cli", "services", "stop"]
+        subprocess.run(stop, env=env, capture_output=True, timeout=120)
 
 
 def test_every_make_target_and_readme_command_parses():
@@ -244,6 +247,20 @@ def test_an_unknown_export_table_lists_the_choices(tmp_path, capsys):
     assert set(cli.EXPORTABLE) == set(EXPORTABLE)
 
 
+DAGSTER = ("dagster", "dagster_snowflake", "dagster_aws", "snowflake.core")
+
+
+def _importing(*heavy: str) -> str:
+    """A program that runs the CLI on its arguments, then prints which of `heavy` it imported."""
+    return (
+        "import sys\n"
+        "from shopping_assets.cli import main\n"
+        "try:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
+        f"print(sorted(m for m in sys.modules if m in {heavy!r}))\n"
+        "sys.exit(code)\n"
+    )
+
+
 LIGHT_COMMANDS = (
     ["--help"],
     ["generate", "--help"],
@@ -258,14 +275,8 @@ LIGHT_COMMANDS = (
 def test_commands_that_need_no_warehouse_import_neither_dagster_nor_snowflake(argv, tmp_path):
     """Each process pays for Dagster and the Snowflake libraries (seconds of CPU) only when it
     talks to a warehouse or runs assets."""
-    probe = (
-        "import sys\n"
-        "from shopping_assets.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "heavy = ('dagster', 'dagster_snowflake', 'dagster_aws', 'snowflake.connector', 'snowflake.core')\n"
-        "print(sorted(m for m in sys.modules if m in heavy))\n"
-    )
     args = [a.format(tmp=tmp_path) for a in argv]
     env = {**os.environ, "SHOPPING_HOME": str(tmp_path / "home")}
+    probe = _importing(*DAGSTER, "snowflake.connector")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

@@ -13,7 +13,7 @@ import snowflake.connector
 from snowflake.connector.pandas_tools import write_pandas
 
 from shopping_assets.embedded.emulator_gaps import write_pandas as gaps
-from shopping_assets.resources.snowflake import emulator_connection_args
+from shopping_assets.sessions import emulator_connection_args
 
 
 @pytest.fixture

@@ -139,11 +139,12 @@ def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_is_exact(make_
 def test_two_runs_loading_the_same_partition_at_once_do_not_double_it(make_pipeline, settings, tmp_path):
     # Two `shopping-pipeline run` processes (the schedule's run and a manual one) load two
     # fresh, empty months: the case where two unguarded DELETE+INSERTs would both commit.
-    # Each waits after its COPY for the other, then they open their transactions together.
+    # Each waits after its COPY for the other, then they open their transactions together;
+    # the one that takes the lock holds it a second longer, so the other surely meets it.
     pipeline = make_pipeline(_generate(tmp_path / "input"))
     pipeline.run_job("reference_job")  # (and the Dagster instance's storage exists, as it does in a deployment)
-    barrier = f"raw/transaction_lines_copy:1=barrier:2:{tmp_path / 'arrived'}"
-    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": barrier}
+    points = f"raw/transaction_lines_copy:1=barrier:2:{tmp_path / 'arrived'};raw/transaction_lines_replace:1=sleep:1"
+    env = {**_cli_env(pipeline), "SHOPPING_FAULT_POINT": points}
     log = settings.home / "logs" / "snowflake.log"
 
     def conflicts() -> int:

@@ -45,7 +45,7 @@ def warehouse(settings: Settings) -> None:
 
     from shopping_assets.bootstrap import plan, snowflake_steps
     from shopping_assets.bootstrap.snowflake_steps import SnowflakeExecutor
-    from shopping_assets.resources.snowflake import emulator_connection_args
+    from shopping_assets.sessions import emulator_connection_args
 
     config = _config(settings)
     steps = [*snowflake_steps.database_steps(config), *snowflake_steps.pipeline_object_steps(config, emulator=True)]

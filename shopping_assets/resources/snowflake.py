@@ -10,6 +10,7 @@ import snowflake.connector
 from dagster import EnvVar
 from dagster_snowflake import SnowflakeResource
 
+from shopping_assets.sessions import emulator_connection_args, session_parameters
 from shopping_assets.settings import Settings
 
 
@@ -29,25 +30,6 @@ class ClosingSnowflakeResource(SnowflakeResource):
                 conn.commit()
         finally:
             conn.close()
-
-
-def session_parameters(settings: Settings) -> dict[str, object]:
-    """What every pipeline session sets: a bounded lock wait instead of Snowflake's 12 hours,
-    and a query tag that finds the pipeline's statements in QUERY_HISTORY."""
-    return {"LOCK_TIMEOUT": settings.lock_timeout, "QUERY_TAG": "shopping-pipeline"}
-
-
-def emulator_connection_args(settings: Settings) -> dict[str, object]:
-    """Where the embedded emulator listens; it accepts any credentials, so these are not secrets."""
-    return {
-        "account": "embedded",
-        "user": "shopping",
-        "password": "embedded",
-        "host": "127.0.0.1",
-        "port": settings.snowflake_port,
-        "protocol": "http",
-        "session_parameters": {**session_parameters(settings), "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-    }
 
 
 def connection_config(settings: Settings) -> dict[str, Any]:
