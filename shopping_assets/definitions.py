@@ -12,12 +12,15 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import dagster as dg
+from shopping_assets import collector
 
-from shopping_assets import defs as defs_package
-from shopping_assets.defs.alerts.freshness import with_freshness
-from shopping_assets.resources import InputData, build_resources
-from shopping_assets.settings import Settings
+with collector.long_lived_imports():
+    import dagster as dg
+
+    from shopping_assets import defs as defs_package
+    from shopping_assets.defs.alerts.freshness import with_freshness
+    from shopping_assets.resources import InputData, build_resources
+    from shopping_assets.settings import Settings
 
 
 def build_definitions(

@@ -79,6 +79,15 @@ def test_the_view_depends_on_everything_it_reads(defs):
     assert parents == {"transaction_items", "raw_customers", "raw_products"}
 
 
+def test_loading_the_code_location_leaves_the_collector_on_and_its_imports_out_of_its_passes():
+    import gc
+
+    import shopping_assets.definitions  # noqa: F401 (imported above too: what it left behind)
+
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 100_000  # Dagster's and the Snowflake libraries' objects
+
+
 def test_dg_checks_and_lists_the_code_location():
     """What a new user runs first: both must see the project's one code location."""
     dg = PROJECT / ".venv" / "bin" / "dg"

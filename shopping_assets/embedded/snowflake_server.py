@@ -234,12 +234,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--detached-timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
 
-    import fakesnow.server
-    import uvicorn
-    from fakesnow.instance import FakeSnow
+    from shopping_assets import collector
 
-    from shopping_assets.embedded import emulator_gaps
-    from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
+    with collector.long_lived_imports():
+        import fakesnow.server
+        import uvicorn
+        from fakesnow.instance import FakeSnow
+
+        from shopping_assets.embedded import emulator_gaps
+        from shopping_assets.embedded.s3_filesystem import BotoS3FileSystem
 
     args.state.mkdir(parents=True, exist_ok=True)
     _internal_stages_under(args.state.parent / "snowflake-stages")
