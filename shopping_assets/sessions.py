@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from shopping_assets.settings import Settings
 
+# Each login would otherwise probe cloud metadata endpoints and AWS STS from threads, for the
+# connector's platform telemetry; 0 turns that off (the connector's documented switch).
+LOGIN_OPTIONS = {"platform_detection_timeout_seconds": 0.0}
+
 
 def session_parameters(settings: Settings) -> dict[str, object]:
     """What every pipeline session sets: a bounded lock wait instead of Snowflake's 12 hours,
@@ -24,5 +28,6 @@ def emulator_connection_args(settings: Settings) -> dict[str, object]:
         "host": "127.0.0.1",
         "port": settings.snowflake_port,
         "protocol": "http",
+        **LOGIN_OPTIONS,
         "session_parameters": {**session_parameters(settings), "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
     }

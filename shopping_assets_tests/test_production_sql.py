@@ -228,7 +228,7 @@ def test_run_time_sql_keeps_to_utc_try_casts_and_qualified_temporary_tables(conf
     assert "'[0-9]{1,38}'" in loyalty and "TRY_TO_NUMBER(TRIM(LOYALTY_SCORE))" in loyalty
 
 
-def test_the_pipelines_sessions_bound_the_lock_wait(monkeypatch):
+def test_the_pipelines_sessions_bound_the_lock_wait_and_skip_the_platform_probe(monkeypatch):
     from shopping_assets.resources.snowflake import snowflake_resource
 
     monkeypatch.setenv("SHOPPING_LOCK_TIMEOUT", "45")
@@ -237,6 +237,17 @@ def test_the_pipelines_sessions_bound_the_lock_wait(monkeypatch):
         resource = snowflake_resource(Settings.from_env())
         parameters = resource.additional_snowflake_connection_args["session_parameters"]
         assert parameters["LOCK_TIMEOUT"] == 45 and parameters["QUERY_TAG"] == "shopping-pipeline"
+        assert resource.additional_snowflake_connection_args["platform_detection_timeout_seconds"] == 0.0
+
+
+def test_a_session_logs_in_without_probing_cloud_platforms(pipeline, monkeypatch):
+    from snowflake.connector import platform_detection
+
+    probed = []
+    for probe in ("is_ec2_instance", "has_aws_identity", "is_azure_vm", "is_gce_vm", "has_gcp_identity"):
+        monkeypatch.setattr(platform_detection, probe, lambda *_, probe=probe: probed.append(probe))
+    assert pipeline.query("SELECT 1") == [(1,)]
+    assert probed == []
 
 
 # --- finding 2: Arrow batches of differing integer widths ---------------------------------

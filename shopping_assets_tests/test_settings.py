@@ -42,7 +42,10 @@ def test_prod_resources_point_at_aws_and_snowflake_with_secrets_as_env_vars(monk
     assert snowflake.password is None
     assert snowflake.account == EnvVar("SNOWFLAKE_ACCOUNT")
     assert "s3cret-value" not in repr(resources)
-    assert set(snowflake.additional_snowflake_connection_args) == {"session_parameters"}
+    assert set(snowflake.additional_snowflake_connection_args) == {
+        "session_parameters",
+        "platform_detection_timeout_seconds",
+    }
 
 
 def test_a_key_without_a_passphrase_sends_none(monkeypatch):

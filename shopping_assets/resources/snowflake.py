@@ -10,7 +10,7 @@ import snowflake.connector
 from dagster import EnvVar
 from dagster_snowflake import SnowflakeResource
 
-from shopping_assets.sessions import emulator_connection_args, session_parameters
+from shopping_assets.sessions import LOGIN_OPTIONS, emulator_connection_args, session_parameters
 from shopping_assets.settings import Settings
 
 
@@ -51,7 +51,7 @@ def connection_config(settings: Settings) -> dict[str, Any]:
         "database": settings.database,
         "warehouse": settings.warehouse,
         "role": settings.role,
-        "additional_snowflake_connection_args": {"session_parameters": session_parameters(settings)},
+        "additional_snowflake_connection_args": {**LOGIN_OPTIONS, "session_parameters": session_parameters(settings)},
         **auth,
     }
 
