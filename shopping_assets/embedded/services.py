@@ -178,8 +178,10 @@ def start(settings: Settings, timeout: float = 60.0, meanwhile: Callable[[], obj
                     )
                 time.sleep(0.1)
     except BaseException:
-        for service in reversed(starting):  # none left running that this call started
-            _stop(service)
+        # None left running that this call started. A server still booting has nothing to
+        # save, and may not handle SIGTERM yet.
+        for service in reversed(starting):
+            _stop(service, timeout=0)
         raise
     return [service.name for service in starting]
 
@@ -190,17 +192,18 @@ def stop(settings: Settings, timeout: float = 60.0) -> list[str]:
 
 
 def _stop(service: Service, timeout: float = 60.0) -> bool:
+    """SIGTERM, so that the server saves its state; SIGKILL if it is still there after `timeout`."""
     pid = service.pid()
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while service.pid() is not None and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.1)
-    if service.pid() is not None:
-        os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        if wait == 0 or service.pid() is None:
+            continue
+        os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while service.pid() is not None and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.05)
     service.pid_file.unlink(missing_ok=True)
     return True
 
