@@ -3,7 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST := $(BIN)/python -m pytest -n 2
+# three workers on two cores: the slowest tests wait on daemons, cron ticks and servers, and a
+# third worker fills those waits (docs/development.md)
+PYTEST := $(BIN)/python -m pytest -n 3
 
 .PHONY: install run test test-fast lint format dev bench bench-incremental bench-generator bench-backfill soak \
 	services-start services-stop services-status browser clean
