@@ -15,6 +15,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	# the project's own bytecode, which nothing writes where PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/python -m compileall -q shopping_assets data_generator harness benchmarks
 	touch $(STAMP)
 
 run: install
