@@ -203,3 +203,12 @@ def test_the_emulator_describes_each_result_as_describing_its_statement_again_wo
     cursor.execute("SELECT 'two' AS TWO")
     cursor.execute(f"SELECT * FROM TABLE(RESULT_SCAN('{first}'))")
     assert [column[:2] for column in cursor._describe_last_sql()] == [("ONE", "INTEGER")]
+
+
+def test_the_emulator_parses_with_the_compiled_sqlglot():
+    # sqlglotc lays mypyc-compiled modules over sqlglot's own; without them every statement
+    # the emulator serves is tokenised, parsed and rewritten in pure Python
+    from sqlglot import expressions, generator, parser, tokenizer_core
+
+    for module in (tokenizer_core, parser, generator, expressions.core):
+        assert module.__file__.endswith(".so"), module.__file__
